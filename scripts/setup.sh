@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 + Node 20 machine for Proctrail: system packages, npm packages,
+# and the native parts (BPF objects and the libbpf binding). Safe to run again: each step is
+# skipped when its result is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: the BPF toolchain and libbpf for the sensor, Chromium for browser tests,
+# PostgreSQL for the shared store and its tests, a JDK for the Log4Shell scenario.
+APT_PACKAGES=(
+  clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make g++ python3
+  chromium postgresql openjdk-17-jdk-headless
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: installing Debian packages needs root (run as root or with sudo)" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=300 update -qq
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Playwright drives Debian's Chromium; it must never try to download a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+# npm ci on a fresh clone; on a machine that already installed this exact lockfile, skip it.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages (better-sqlite3 compiles from source: about 2 minutes)"
+  npm ci --no-audit --no-fund
+fi
+
+# BPF objects and the native binding; workspaces without native parts have no such script.
+npm run --workspaces --if-present build:native
+
+echo "setup: done"
