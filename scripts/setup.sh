@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # Debian packages: the BPF toolchain and libbpf for the sensor, Chromium for browser tests,
 # PostgreSQL for the shared store and its tests, a JDK for the Log4Shell scenario.
 APT_PACKAGES=(
-  clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make g++ python3
+  clang clang-format llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make g++ python3
   chromium postgresql openjdk-17-jdk-headless
 )
 
