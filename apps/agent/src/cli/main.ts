@@ -1,0 +1,30 @@
+import { Command, CommanderError } from 'commander';
+import { registerExportCommand } from './export-command';
+import { registerImportCommand } from './import-command';
+import { registerSearchCommand } from './search-command';
+import { registerTreeCommand } from './tree-command';
+
+export function buildProgram(): Command {
+  const program = new Command('proctrail')
+    .description('Process-tree forensics for Linux: what ran, who started it, what it touched')
+    .showHelpAfterError()
+    .exitOverride();
+  registerImportCommand(program);
+  registerTreeCommand(program);
+  registerSearchCommand(program);
+  registerExportCommand(program);
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and the script) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  process.exitCode = 0;
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return Number(process.exitCode ?? 0);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    console.error(`proctrail: ${(error as Error).message}`);
+    return 1;
+  }
+}

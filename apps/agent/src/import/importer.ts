@@ -1,0 +1,118 @@
+import { parseTetragonEvent } from '@proctrail/schema';
+import type { IngestItem, SourceInfo, Store } from '../store/types';
+import { readInput, type InputRecord } from './read-input';
+
+/** Events written per transaction: large enough to amortise the commit, small enough to stream. */
+const BATCH_SIZE = 2000;
+
+/** A line that was skipped, and why: the file, its line, the field when one is to blame. */
+export interface SkippedLine {
+  input: string;
+  line: number;
+  field?: string;
+  reason: string;
+}
+
+export interface ImportSummary {
+  inputs: string[];
+  /** Lines (or values) read, blank lines aside. */
+  read: number;
+  stored: number;
+  duplicates: number;
+  byKind: Record<string, number>;
+  skipped: SkippedLine[];
+  /** Skipped lines beyond those kept in `skipped` (the list is capped). */
+  skippedNotListed: number;
+  unattributed: number;
+  attributedLater: number;
+  collisions: string[];
+}
+
+/** At most this many skipped lines are kept with their reasons; the rest are counted. */
+const SKIPPED_LIST_LIMIT = 1000;
+
+/**
+ * Reads Tetragon exports and writes their events into a store under one source. A line that
+ * is not JSON or not a valid event is skipped and reported; every other line is kept.
+ * Throws InputError when an input cannot be read at all.
+ */
+export async function importInputs(
+  store: Store,
+  source: SourceInfo,
+  inputs: string[],
+  onProgress?: (summary: ImportSummary) => void,
+): Promise<ImportSummary> {
+  const summary: ImportSummary = {
+    inputs,
+    read: 0,
+    stored: 0,
+    duplicates: 0,
+    byKind: {},
+    skipped: [],
+    skippedNotListed: 0,
+    unattributed: 0,
+    attributedLater: 0,
+    collisions: [],
+  };
+  for (const input of inputs) {
+    let batch: IngestItem[] = [];
+    for await (const record of readInput(input)) {
+      summary.read++;
+      const item = toIngestItem(input, record, summary);
+      if (item) batch.push(item);
+      if (batch.length >= BATCH_SIZE) {
+        await writeBatch(store, source, batch, summary);
+        batch = [];
+        onProgress?.(summary);
+      }
+    }
+    await writeBatch(store, source, batch, summary);
+  }
+  summary.attributedLater = await store.attributeOrphans(source);
+  summary.unattributed -= summary.attributedLater;
+  return summary;
+}
+
+function toIngestItem(
+  input: string,
+  record: InputRecord,
+  summary: ImportSummary,
+): IngestItem | undefined {
+  if ('error' in record) {
+    skip(summary, { input, line: record.line, reason: record.error });
+    return undefined;
+  }
+  const outcome = parseTetragonEvent(record.value);
+  if (!outcome.ok) {
+    skip(summary, { input, line: record.line, ...outcome.problem });
+    return undefined;
+  }
+  return { parsed: outcome.parsed, raw: record.value };
+}
+
+function skip(summary: ImportSummary, line: SkippedLine): void {
+  if (summary.skipped.length < SKIPPED_LIST_LIMIT) summary.skipped.push(line);
+  else summary.skippedNotListed++;
+}
+
+async function writeBatch(
+  store: Store,
+  source: SourceInfo,
+  batch: IngestItem[],
+  summary: ImportSummary,
+): Promise<void> {
+  if (batch.length === 0) return;
+  const result = await store.write(source, batch);
+  summary.stored += result.stored;
+  summary.duplicates += result.duplicates;
+  summary.unattributed += result.unattributed;
+  summary.collisions.push(...result.collisions);
+  for (const [kind, n] of Object.entries(result.byKind)) {
+    summary.byKind[kind] = (summary.byKind[kind] ?? 0) + n;
+  }
+}
+
+/** Number of lines skipped in all. */
+export function skippedCount(summary: ImportSummary): number {
+  return summary.skipped.length + summary.skippedNotListed;
+}

@@ -1,0 +1,296 @@
+import { createHash } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import {
+  fileEdgesOf,
+  eventTimeOf,
+  networkEdgesOf,
+  subjectsOf,
+  toSortableTime,
+  type EventBody,
+  type EventSubjects,
+  type ParsedEvent,
+  type TetragonProcess,
+} from '@proctrail/schema';
+import type { IngestItem, SourceInfo, WriteResult } from '../types';
+
+/** Bits of executions.seen: in what role events named the process. */
+export const SEEN_EXEC = 1;
+export const SEEN_SUBJECT = 2;
+export const SEEN_PARENT = 4;
+export const SEEN_ANCESTOR = 8;
+
+/** executions.info_rank: a richer process object replaces a poorer one, never the reverse. */
+const RANK_EXEC = 3;
+const RANK_SUBJECT = 2;
+const RANK_PARENT = 1;
+const RANK_ANCESTOR = 0;
+
+/**
+ * Upper bound of the cache of what was already written about each exec_id. Parents and
+ * ancestors are repeated in every event, so most upserts would rewrite what is there; the
+ * cache skips those. Cleared whole when full: a miss only costs one redundant upsert.
+ */
+const KNOWN_EXECUTIONS_LIMIT = 200_000;
+
+const UPSERT_EXECUTION_SQL = `
+INSERT INTO executions (source_id, exec_id, parent_exec_id, node_name, pid, uid, auid, cwd,
+  binary, arguments, flags, start_time, pod_namespace, pod_name, container_id, in_init_tree,
+  seen, info_rank, exec_event_count, process_json)
+VALUES (@sourceId, @execId, @parentExecId, @nodeName, @pid, @uid, @auid, @cwd, @binary,
+  @arguments, @flags, @startTime, @podNamespace, @podName, @containerId, @inInitTree, @seen,
+  @infoRank, @execEventCount, @processJson)
+ON CONFLICT (source_id, exec_id) DO UPDATE SET
+  ${[
+    'parent_exec_id',
+    'node_name',
+    'pid',
+    'uid',
+    'auid',
+    'cwd',
+    'binary',
+    'arguments',
+    'flags',
+    'start_time',
+    'pod_namespace',
+    'pod_name',
+    'container_id',
+    'in_init_tree',
+  ]
+    .map(
+      (c) => `${c} = CASE WHEN excluded.info_rank > info_rank
+        THEN coalesce(excluded.${c}, ${c}) ELSE coalesce(${c}, excluded.${c}) END`,
+    )
+    .join(',\n  ')},
+  process_json = CASE WHEN excluded.info_rank > info_rank
+    THEN excluded.process_json ELSE process_json END,
+  seen = seen | excluded.seen,
+  info_rank = max(info_rank, excluded.info_rank),
+  exec_event_count = exec_event_count + excluded.exec_event_count
+RETURNING exec_event_count AS execEventCount`;
+
+const INSERT_EVENT_SQL = `
+INSERT INTO events (source_id, digest, kind, time, node_name, exec_id, pid, process_start_time, raw)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (source_id, digest) DO NOTHING`;
+
+const SET_EXIT_SQL = `
+UPDATE executions SET exit_time = ?, exit_status = ?, exit_signal = ?
+WHERE source_id = ? AND exec_id = ?`;
+
+const INSERT_NETWORK_SQL = `
+INSERT INTO network_edges (event_id, source_id, exec_id, time, type, family, protocol, saddr,
+  sport, daddr, dport, cookie, bytes_sent, bytes_received, state)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+const INSERT_FILE_SQL = `
+INSERT INTO file_edges (event_id, source_id, exec_id, time, operation, path, bytes, flags)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+
+interface KnownExecution {
+  rank: number;
+  seen: number;
+}
+
+/**
+ * Writes batches of events into SQLite with prepared statements, one transaction per batch.
+ * Each event is stored once per source (by the digest of its canonical JSON); the processes
+ * it names become execution rows, richer descriptions replacing poorer ones whatever order
+ * the events arrive in; its network and file activity becomes edge rows.
+ */
+export class SqliteEventWriter {
+  private readonly insertEvent: Database.Statement;
+  private readonly upsertExecution: Database.Statement;
+  private readonly setExit: Database.Statement;
+  private readonly insertNetwork: Database.Statement;
+  private readonly insertFile: Database.Statement;
+  private readonly known = new Map<string, KnownExecution>();
+  private readonly writeBatch: (source: SourceInfo, items: readonly IngestItem[]) => WriteResult;
+
+  constructor(db: Database.Database) {
+    this.insertEvent = db.prepare(INSERT_EVENT_SQL);
+    this.upsertExecution = db.prepare(UPSERT_EXECUTION_SQL);
+    this.setExit = db.prepare(SET_EXIT_SQL);
+    this.insertNetwork = db.prepare(INSERT_NETWORK_SQL);
+    this.insertFile = db.prepare(INSERT_FILE_SQL);
+    this.writeBatch = db.transaction((source, items) => this.writeItems(source, items));
+  }
+
+  write(source: SourceInfo, items: readonly IngestItem[]): WriteResult {
+    return this.writeBatch(source, items);
+  }
+
+  private writeItems(source: SourceInfo, items: readonly IngestItem[]): WriteResult {
+    const result: WriteResult = {
+      stored: 0,
+      duplicates: 0,
+      byKind: {},
+      unattributed: 0,
+      collisions: [],
+    };
+    for (const item of items) this.writeItem(source, item, result);
+    return result;
+  }
+
+  private writeItem(source: SourceInfo, item: IngestItem, result: WriteResult): void {
+    const { parsed } = item;
+    const canonical = JSON.stringify(item.raw);
+    const digest = createHash('sha1').update(canonical).digest('base64');
+    const time = eventTimeOf(parsed) ?? null;
+    const subjects = subjectsOf(parsed);
+    const process = subjects.process;
+    const execId = process?.exec_id || null;
+    const nodeName = parsed.envelope.node_name ?? null;
+    const startTime = process?.start_time ? (toSortableTime(process.start_time) ?? null) : null;
+
+    const inserted = this.insertEvent.run(
+      source.id,
+      digest,
+      parsed.kind,
+      time,
+      nodeName,
+      execId,
+      process?.pid ?? null,
+      startTime,
+      canonical,
+    );
+    if (inserted.changes === 0) {
+      result.duplicates++;
+      return;
+    }
+    const eventId = Number(inserted.lastInsertRowid);
+    result.stored++;
+    result.byKind[parsed.kind] = (result.byKind[parsed.kind] ?? 0) + 1;
+
+    if (process && !execId) result.unattributed++;
+    this.writeProcesses(source, subjects, parsed.kind === 'process_exec', nodeName, result);
+    if (execId && parsed.kind === 'process_exit') this.writeExit(source, parsed, execId, time);
+    this.writeEdges(source, parsed, eventId, execId, time);
+  }
+
+  private writeProcesses(
+    source: SourceInfo,
+    { process, parent, ancestors }: EventSubjects,
+    isExec: boolean,
+    nodeName: string | null,
+    result: WriteResult,
+  ): void {
+    if (process) {
+      const collided = this.writeProcess(
+        source,
+        process,
+        nodeName,
+        isExec ? RANK_EXEC : RANK_SUBJECT,
+        isExec ? SEEN_EXEC : SEEN_SUBJECT,
+      );
+      if (collided) result.collisions.push(process.exec_id!);
+    }
+    if (parent) this.writeProcess(source, parent, nodeName, RANK_PARENT, SEEN_PARENT);
+    for (const ancestor of ancestors) {
+      this.writeProcess(source, ancestor, nodeName, RANK_ANCESTOR, SEEN_ANCESTOR);
+    }
+  }
+
+  /** Upserts one process; returns true when a second, different exec event named its exec_id. */
+  private writeProcess(
+    source: SourceInfo,
+    process: TetragonProcess,
+    nodeName: string | null,
+    rank: number,
+    seenBit: number,
+  ): boolean {
+    const execId = process.exec_id;
+    if (!execId) return false;
+    const key = `${source.id}:${execId}`;
+    const known = this.known.get(key);
+    if (rank !== RANK_EXEC && known && known.rank >= rank && known.seen & seenBit) return false;
+
+    const row = this.upsertExecution.get(
+      executionParams(source, process, nodeName, rank, seenBit),
+    ) as {
+      execEventCount: number;
+    };
+    if (this.known.size >= KNOWN_EXECUTIONS_LIMIT) this.known.clear();
+    this.known.set(key, {
+      rank: Math.max(rank, known?.rank ?? 0),
+      seen: seenBit | (known?.seen ?? 0),
+    });
+    return rank === RANK_EXEC && row.execEventCount === 2;
+  }
+
+  private writeExit(source: SourceInfo, parsed: ParsedEvent, execId: string, time: string | null) {
+    const exit = parsed.body as EventBody<'process_exit'>;
+    const exitTime = (exit.time && toSortableTime(exit.time)) || time;
+    this.setExit.run(exitTime, exit.status ?? 0, exit.signal || null, source.id, execId);
+  }
+
+  private writeEdges(
+    source: SourceInfo,
+    parsed: ParsedEvent,
+    eventId: number,
+    execId: string | null,
+    time: string | null,
+  ): void {
+    for (const edge of networkEdgesOf(parsed)) {
+      this.insertNetwork.run(
+        eventId,
+        source.id,
+        execId,
+        time,
+        edge.type,
+        edge.family ?? null,
+        edge.protocol ?? null,
+        edge.saddr ?? null,
+        edge.sport ?? null,
+        edge.daddr ?? null,
+        edge.dport ?? null,
+        edge.cookie ?? null,
+        edge.bytesSent ?? null,
+        edge.bytesReceived ?? null,
+        edge.state ?? null,
+      );
+    }
+    for (const edge of fileEdgesOf(parsed)) {
+      this.insertFile.run(
+        eventId,
+        source.id,
+        execId,
+        time,
+        edge.operation,
+        edge.path,
+        edge.bytes ?? null,
+        edge.flags ?? null,
+      );
+    }
+  }
+}
+
+function executionParams(
+  source: SourceInfo,
+  process: TetragonProcess,
+  nodeName: string | null,
+  rank: number,
+  seenBit: number,
+) {
+  return {
+    sourceId: source.id,
+    execId: process.exec_id,
+    parentExecId: process.parent_exec_id || null,
+    nodeName,
+    pid: process.pid ?? null,
+    uid: process.uid ?? null,
+    auid: process.auid ?? null,
+    cwd: process.cwd ?? null,
+    binary: process.binary ?? null,
+    arguments: process.arguments ?? null,
+    flags: process.flags ?? null,
+    startTime: process.start_time ? (toSortableTime(process.start_time) ?? null) : null,
+    podNamespace: process.pod?.namespace ?? null,
+    podName: process.pod?.name ?? null,
+    containerId: process.pod?.container?.id ?? process.docker ?? null,
+    inInitTree: process.in_init_tree === undefined ? null : Number(process.in_init_tree),
+    seen: seenBit,
+    infoRank: rank,
+    execEventCount: rank === RANK_EXEC ? 1 : 0,
+    processJson: JSON.stringify(process),
+  };
+}

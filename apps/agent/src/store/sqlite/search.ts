@@ -1,0 +1,120 @@
+import type Database from 'better-sqlite3';
+import type { ProcessNode, ValidProcessFilters } from '@proctrail/schema';
+import type { SqliteTreeQueries } from './tree-queries';
+import { EXECUTION_COLUMNS, toProcessNode, type ExecutionRow } from './process-rows';
+
+/** FTS5's trigram index answers substring patterns of at least three characters. */
+const TRIGRAM = 3;
+
+interface Condition {
+  sql: string;
+  params: unknown[];
+}
+
+/** `%text%` for LIKE, with LIKE's own wildcards in the text taken literally. */
+function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** A GLOB pattern matching a path and everything under it, its own wildcards taken literally. */
+function pathPrefixGlob(path: string): string {
+  return `${path.replace(/[*?[]/g, (c) => `[${c}]`)}*`;
+}
+
+function textCondition(column: 'binary' | 'arguments', text: string): Condition {
+  if (text.length >= TRIGRAM) {
+    return {
+      sql: `e.id IN (SELECT rowid FROM executions_text WHERE ${column} LIKE ? ESCAPE '\\')`,
+      params: [likePattern(text)],
+    };
+  }
+  return { sql: `e.${column} LIKE ? ESCAPE '\\'`, params: [likePattern(text)] };
+}
+
+/** The WHERE conditions of a process search; every value is bound, never spliced. */
+export function processConditions(filters: Omit<ValidProcessFilters, 'limit'>): Condition[] {
+  const where: Condition[] = [];
+  if (filters.binary) where.push(textCondition('binary', filters.binary));
+  if (filters.args) where.push(textCondition('arguments', filters.args));
+  if (filters.pid !== undefined) where.push({ sql: 'e.pid = ?', params: [filters.pid] });
+  if (filters.execId) where.push({ sql: 'e.exec_id = ?', params: [filters.execId] });
+  if (filters.node) where.push({ sql: 'e.node_name = ?', params: [filters.node] });
+  if (filters.namespace) where.push({ sql: 'e.pod_namespace = ?', params: [filters.namespace] });
+  if (filters.pod) {
+    where.push({ sql: `e.pod_name LIKE ? ESCAPE '\\'`, params: [likePattern(filters.pod)] });
+  }
+  if (filters.source) where.push({ sql: 's.name = ?', params: [filters.source] });
+  if (filters.ip) {
+    where.push({
+      sql: `(e.source_id, e.exec_id) IN (
+        SELECT source_id, exec_id FROM network_edges WHERE daddr = ?
+        UNION SELECT source_id, exec_id FROM network_edges WHERE saddr = ?)`,
+      params: [filters.ip, filters.ip],
+    });
+  }
+  if (filters.port !== undefined) {
+    where.push({
+      sql: `(e.source_id, e.exec_id) IN (
+        SELECT source_id, exec_id FROM network_edges WHERE dport = ?
+        UNION SELECT source_id, exec_id FROM network_edges WHERE sport = ?)`,
+      params: [filters.port, filters.port],
+    });
+  }
+  if (filters.path) {
+    const [op, pattern] = filters.path.startsWith('/')
+      ? ['GLOB ?', pathPrefixGlob(filters.path)]
+      : [`LIKE ? ESCAPE '\\'`, likePattern(filters.path)];
+    where.push({
+      sql: `(e.source_id, e.exec_id) IN (SELECT source_id, exec_id FROM file_edges WHERE path ${op})`,
+      params: [pattern],
+    });
+  }
+  // Alive at some moment of the range: started before its end, not exited before its start.
+  if (filters.since) {
+    where.push({ sql: `coalesce(e.exit_time, '9999') >= ?`, params: [filters.since] });
+  }
+  if (filters.until)
+    where.push({ sql: `coalesce(e.start_time, '') <= ?`, params: [filters.until] });
+  return where;
+}
+
+type SearchRow = ExecutionRow & {
+  sourceId: number;
+  parentPid: number | null;
+  parentBinary: string | null;
+};
+
+export function searchProcesses(
+  db: Database.Database,
+  trees: SqliteTreeQueries,
+  filters: ValidProcessFilters,
+): ProcessNode[] {
+  const where = processConditions(filters);
+  const sql = `
+    SELECT ${EXECUTION_COLUMNS}, e.source_id AS sourceId, p.pid AS parentPid,
+      p.binary AS parentBinary
+    FROM executions e
+    JOIN sources s ON s.id = e.source_id
+    LEFT JOIN executions p ON p.source_id = e.source_id AND p.exec_id = e.parent_exec_id
+    ${where.length ? `WHERE ${where.map((c) => c.sql).join(' AND ')}` : ''}
+    ORDER BY e.start_time DESC, e.id DESC
+    LIMIT ?`;
+  const rows = db.prepare(sql).all(...where.flatMap((c) => c.params), filters.limit) as SearchRow[];
+
+  const bySource = new Map<number, SearchRow[]>();
+  for (const row of rows) bySource.set(row.sourceId, [...(bySource.get(row.sourceId) ?? []), row]);
+  const nodes = new Map<SearchRow, ProcessNode>();
+  for (const [sourceId, group] of bySource) {
+    const ids = group.map((r) => r.execId);
+    const network = trees.networkOf(sourceId, ids);
+    const files = trees.filesOf(sourceId, ids);
+    for (const row of group) {
+      const parent =
+        row.parentPid === null && row.parentBinary === null
+          ? undefined
+          : { pid: row.parentPid, binary: row.parentBinary };
+      nodes.set(row, toProcessNode(row, parent, network.get(row.execId), files.get(row.execId)));
+    }
+  }
+  return rows.map((row) => nodes.get(row)!);
+}

@@ -1,0 +1,204 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { sqliteMigrationsFolder } from '@proctrail/db/migrations';
+import {
+  epochNsToTime,
+  timeToEpochNs,
+  type EventBody,
+  type ProcessTree,
+  type ValidProcessFilters,
+} from '@proctrail/schema';
+import { StoreError } from '../errors';
+import type { IngestItem, SourceInfo, Store, TreeOptions, WriteResult } from '../types';
+import { SqliteEventWriter } from './event-writer';
+import { processConditions, searchProcesses } from './search';
+import { SqliteTreeQueries } from './tree-queries';
+
+/** How far a start time may be from an exec_id-less event's to still be its process: 10 ms. */
+const START_TIME_TOLERANCE_NS = 10_000_000n;
+
+/**
+ * The embedded store: one SQLite file in WAL mode (readers never wait for the writer),
+ * migrated on open, written in one transaction per batch.
+ */
+export class SqliteStore implements Store {
+  private readonly writer: SqliteEventWriter;
+  private readonly trees: SqliteTreeQueries;
+
+  private constructor(readonly db: Database.Database) {
+    this.writer = new SqliteEventWriter(db);
+    this.trees = new SqliteTreeQueries(db);
+  }
+
+  /** Opens (creating when missing) and migrates the database file at `file`. */
+  static open(file: string): SqliteStore {
+    let db: Database.Database;
+    try {
+      if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+      db = new Database(file);
+    } catch (error) {
+      throw new StoreError(
+        'open',
+        `cannot open SQLite database ${file}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode survives a crash of the process intact; a power loss may lose the
+    // last transactions, never corrupt the file.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    try {
+      migrate(drizzle(db), { migrationsFolder: sqliteMigrationsFolder });
+    } catch (error) {
+      db.close();
+      throw new StoreError('migrate', `cannot migrate ${file}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    return new SqliteStore(db);
+  }
+
+  async source(name: string, kind: SourceInfo['kind']): Promise<SourceInfo> {
+    this.db
+      .prepare(
+        'INSERT INTO sources (name, kind, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      )
+      .run(name, kind, new Date().toISOString());
+    const row = this.db.prepare('SELECT id, name, kind FROM sources WHERE name = ?').get(name);
+    return row as SourceInfo;
+  }
+
+  async write(source: SourceInfo, items: readonly IngestItem[]): Promise<WriteResult> {
+    return this.writer.write(source, items);
+  }
+
+  async attributeOrphans(source: SourceInfo): Promise<number> {
+    const orphans = this.db
+      .prepare(
+        `SELECT id, kind, pid, process_start_time AS startTime, raw FROM events
+         WHERE source_id = ? AND exec_id IS NULL AND pid IS NOT NULL AND process_start_time IS NOT NULL`,
+      )
+      .all(source.id) as Array<{
+      id: number;
+      kind: string;
+      pid: number;
+      startTime: string;
+      raw: string;
+    }>;
+    const candidates = this.db.prepare(
+      `SELECT exec_id AS execId FROM executions
+       WHERE source_id = ? AND pid = ? AND start_time BETWEEN ? AND ? ORDER BY info_rank DESC LIMIT 1`,
+    );
+    let attributed = 0;
+    this.db.transaction(() => {
+      for (const orphan of orphans) {
+        const startNs = timeToEpochNs(orphan.startTime)!;
+        const match = candidates.get(
+          source.id,
+          orphan.pid,
+          epochNsToTime(startNs - START_TIME_TOLERANCE_NS),
+          epochNsToTime(startNs + START_TIME_TOLERANCE_NS),
+        ) as { execId: string } | undefined;
+        if (!match) continue;
+        this.assignExecId(source, orphan, match.execId);
+        attributed++;
+      }
+    })();
+    return attributed;
+  }
+
+  private assignExecId(
+    source: SourceInfo,
+    orphan: { id: number; kind: string; raw: string },
+    execId: string,
+  ): void {
+    this.db.prepare('UPDATE events SET exec_id = ? WHERE id = ?').run(execId, orphan.id);
+    this.db
+      .prepare('UPDATE network_edges SET exec_id = ? WHERE event_id = ?')
+      .run(execId, orphan.id);
+    this.db.prepare('UPDATE file_edges SET exec_id = ? WHERE event_id = ?').run(execId, orphan.id);
+    if (orphan.kind !== 'process_exit') return;
+    const exit = (JSON.parse(orphan.raw) as Record<string, EventBody<'process_exit'>>)
+      .process_exit!;
+    const time = this.db.prepare('SELECT time FROM events WHERE id = ?').pluck().get(orphan.id);
+    this.db
+      .prepare(
+        `UPDATE executions SET exit_time = ?, exit_status = ?, exit_signal = ?
+         WHERE source_id = ? AND exec_id = ?`,
+      )
+      .run(time ?? null, exit.status ?? 0, exit.signal || null, source.id, execId);
+  }
+
+  async sourcesOf(execId: string): Promise<SourceInfo[]> {
+    return this.db
+      .prepare(
+        `SELECT s.id, s.name, s.kind FROM executions e JOIN sources s ON s.id = e.source_id
+         WHERE e.exec_id = ? ORDER BY s.id`,
+      )
+      .all(execId) as SourceInfo[];
+  }
+
+  async tree(
+    source: SourceInfo,
+    execId: string,
+    options?: TreeOptions,
+  ): Promise<ProcessTree | undefined> {
+    return this.trees.tree(source, execId, options);
+  }
+
+  async search(filters: ValidProcessFilters) {
+    return searchProcesses(this.db, this.trees, filters);
+  }
+
+  async *exportEvents(
+    filters: Omit<ValidProcessFilters, 'limit'> & { limit?: number },
+  ): AsyncIterable<string> {
+    const { since, until, limit, source, ...processFilters } = filters;
+    const where: Array<{ sql: string; params: unknown[] }> = [];
+    const processWhere = processConditions(processFilters);
+    if (processWhere.length) {
+      where.push({
+        sql: `(ev.source_id, ev.exec_id) IN (
+          SELECT e.source_id, e.exec_id FROM executions e JOIN sources s ON s.id = e.source_id
+          WHERE ${processWhere.map((c) => c.sql).join(' AND ')})`,
+        params: processWhere.flatMap((c) => c.params),
+      });
+    }
+    if (source)
+      where.push({
+        sql: 'ev.source_id = (SELECT id FROM sources WHERE name = ?)',
+        params: [source],
+      });
+    if (since) where.push({ sql: 'ev.time >= ?', params: [since] });
+    if (until) where.push({ sql: 'ev.time <= ?', params: [until] });
+    const sql = `SELECT ev.raw FROM events ev
+      ${where.length ? `WHERE ${where.map((c) => c.sql).join(' AND ')}` : ''}
+      ORDER BY ev.time, ev.id ${limit ? 'LIMIT ?' : ''}`;
+    const params = [...where.flatMap((c) => c.params), ...(limit ? [limit] : [])];
+    for (const raw of this.db
+      .prepare(sql)
+      .pluck()
+      .iterate(...params))
+      yield raw as string;
+  }
+
+  async counts() {
+    const one = (sql: string) => this.db.prepare(sql).pluck().get() as number;
+    return {
+      events: one('SELECT count(*) FROM events'),
+      executions: one('SELECT count(*) FROM executions'),
+      placeholders: one('SELECT count(*) FROM executions WHERE (seen & 3) = 0'),
+      unattributed: one('SELECT count(*) FROM events WHERE exec_id IS NULL AND pid IS NOT NULL'),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

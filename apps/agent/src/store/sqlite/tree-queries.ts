@@ -1,0 +1,210 @@
+import type Database from 'better-sqlite3';
+import type {
+  ProcessFileEdge,
+  ProcessNetworkEdge,
+  ProcessNode,
+  ProcessTree,
+  ProcessTreeNode,
+} from '@proctrail/schema';
+import type { SourceInfo, TreeOptions } from '../types';
+import {
+  EXECUTION_COLUMNS,
+  toProcessNode,
+  unknownProcessNode,
+  type ExecutionRow,
+} from './process-rows';
+
+/** Ancestry longer than this is a loop in the data (or nonsense): stop and say so. */
+const MAX_ANCESTRY = 256;
+const DEFAULT_MAX_DEPTH = 64;
+const DEFAULT_MAX_DESCENDANTS = 1000;
+/** Lists of exec_ids are bound as one JSON array, so each query is one prepared statement. */
+const IDS = `(SELECT value FROM json_each(?))`;
+
+const CHILD_COUNTS_SQL = `
+SELECT parent_exec_id AS id, count(*) AS n FROM executions
+WHERE source_id = ? AND parent_exec_id IN ${IDS} AND exec_id != parent_exec_id
+GROUP BY parent_exec_id`;
+
+const NETWORK_SQL = `
+SELECT exec_id AS execId, type, family, protocol, saddr, sport, daddr, dport,
+  min(cookie) AS cookie, count(*) AS count, sum(bytes_sent) AS bytesSent,
+  sum(bytes_received) AS bytesReceived, min(time) AS firstTime
+FROM network_edges
+WHERE source_id = ? AND exec_id IN ${IDS}
+GROUP BY exec_id, type, family, protocol, saddr, sport, daddr, dport
+ORDER BY firstTime`;
+
+const FILES_SQL = `
+SELECT exec_id AS execId, operation, path, count(*) AS count, sum(bytes) AS bytes,
+  min(time) AS firstTime
+FROM file_edges
+WHERE source_id = ? AND exec_id IN ${IDS}
+GROUP BY exec_id, operation, path
+ORDER BY firstTime`;
+
+/**
+ * Ancestry walks up parent_exec_id from the process itself; the synthetic `<kernel>` process,
+ * whose parent is itself, ends the walk instead of looping. A parent_exec_id without a row
+ * comes back with null columns and becomes an unknown placeholder.
+ */
+const ANCESTRY_SQL = `
+WITH RECURSIVE chain(exec_id, depth) AS (
+  SELECT ?, 0
+  UNION ALL
+  SELECT e.parent_exec_id, chain.depth + 1
+  FROM chain JOIN executions e ON e.source_id = ? AND e.exec_id = chain.exec_id
+  WHERE e.parent_exec_id IS NOT NULL AND e.parent_exec_id != e.exec_id AND chain.depth < ${MAX_ANCESTRY}
+)
+SELECT chain.exec_id AS chainExecId, chain.depth AS depth, ${EXECUTION_COLUMNS}
+FROM chain
+LEFT JOIN executions e ON e.source_id = ? AND e.exec_id = chain.exec_id
+LEFT JOIN sources s ON s.id = e.source_id
+ORDER BY chain.depth`;
+
+/** Descendants breadth first (nearest first), so a size limit cuts the farthest ones. */
+const DESCENDANTS_SQL = `
+WITH RECURSIVE below(exec_id, depth) AS (
+  SELECT ?, 0
+  UNION ALL
+  SELECT e.exec_id, below.depth + 1
+  FROM below JOIN executions e ON e.source_id = ? AND e.parent_exec_id = below.exec_id
+  WHERE e.exec_id != e.parent_exec_id AND below.depth < ?
+  ORDER BY 2
+  LIMIT ?
+)
+SELECT below.depth AS depth, ${EXECUTION_COLUMNS}
+FROM below JOIN executions e ON e.source_id = ? AND e.exec_id = below.exec_id
+JOIN sources s ON s.id = e.source_id
+WHERE below.depth > 0`;
+
+type AncestryRow = ExecutionRow & { chainExecId: string; depth: number };
+type DescendantRow = ExecutionRow & { depth: number };
+
+export class SqliteTreeQueries {
+  private readonly ancestry: Database.Statement;
+  private readonly descendants: Database.Statement;
+  private readonly childCountsQuery: Database.Statement;
+  private readonly networkQuery: Database.Statement;
+  private readonly filesQuery: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.ancestry = db.prepare(ANCESTRY_SQL);
+    this.descendants = db.prepare(DESCENDANTS_SQL);
+    this.childCountsQuery = db.prepare(CHILD_COUNTS_SQL);
+    this.networkQuery = db.prepare(NETWORK_SQL);
+    this.filesQuery = db.prepare(FILES_SQL);
+  }
+
+  tree(source: SourceInfo, execId: string, options: TreeOptions = {}): ProcessTree | undefined {
+    const chain = this.ancestry.all(execId, source.id, source.id) as AncestryRow[];
+    if (chain.length === 0 || chain[0]!.execId === null) return undefined;
+    const ancestryTruncated = chain.at(-1)!.depth >= MAX_ANCESTRY;
+
+    const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    const maxDescendants = options.maxDescendants ?? DEFAULT_MAX_DESCENDANTS;
+    // One row more than asked for (plus the process itself) tells whether the limit cut.
+    // The walk's first row is the process itself, hence the one extra.
+    const kept = this.descendants.all(
+      execId,
+      source.id,
+      maxDepth,
+      maxDescendants + 1,
+      source.id,
+    ) as DescendantRow[];
+
+    const ids = [
+      ...chain.filter((r) => r.execId).map((r) => r.execId),
+      ...kept.map((r) => r.execId),
+    ];
+    const network = this.networkOf(source.id, ids);
+    const files = this.filesOf(source.id, ids);
+    const node = (row: ExecutionRow, parent: ExecutionRow | undefined) =>
+      toProcessNode(row, parent, network.get(row.execId), files.get(row.execId));
+
+    const self = node(chain[0]!, chain[1]?.execId ? chain[1] : undefined);
+    const ancestors: ProcessNode[] = [];
+    for (let i = chain.length - 1; i >= 1; i--) {
+      const row = chain[i]!;
+      const parent = chain[i + 1]?.execId ? chain[i + 1] : undefined;
+      ancestors.push(
+        row.execId ? node(row, parent) : unknownProcessNode(row.chainExecId, source.name),
+      );
+    }
+
+    const childCounts = this.childCounts(source, [execId, ...kept.map((r) => r.execId)]);
+    const children = this.assemble(chain[0]!, kept, node, childCounts);
+    const childrenInAll = [...childCounts.values()].reduce((a, b) => a + b, 0);
+    return {
+      process: self,
+      ancestors,
+      children: children.children,
+      omittedDescendants: childrenInAll - kept.length,
+      ancestryTruncated,
+    };
+  }
+
+  /** Links descendant rows under their parents, and counts each node's children left out. */
+  private assemble(
+    root: ExecutionRow,
+    rows: DescendantRow[],
+    node: (row: ExecutionRow, parent: ExecutionRow | undefined) => ProcessNode,
+    childCounts: Map<string, number>,
+  ): ProcessTreeNode {
+    const byId = new Map<string, { row: ExecutionRow; tree: ProcessTreeNode }>();
+    const rootTree: ProcessTreeNode = {
+      ...node(root, undefined),
+      children: [],
+      omittedChildren: 0,
+    };
+    byId.set(root.execId, { row: root, tree: rootTree });
+    for (const row of rows) {
+      const parent = byId.get(row.parentExecId!);
+      if (!parent) continue;
+      const tree: ProcessTreeNode = { ...node(row, parent.row), children: [], omittedChildren: 0 };
+      parent.tree.children.push(tree);
+      byId.set(row.execId, { row, tree });
+    }
+    for (const { row, tree } of byId.values()) {
+      tree.omittedChildren = (childCounts.get(row.execId) ?? 0) - tree.children.length;
+    }
+    return rootTree;
+  }
+
+  private childCounts(source: SourceInfo, ids: string[]): Map<string, number> {
+    const rows = this.childCountsQuery.all(source.id, JSON.stringify(ids)) as Array<{
+      id: string;
+      n: number;
+    }>;
+    return new Map(rows.map((r) => [r.id, r.n]));
+  }
+
+  /** Network activity of each process, grouped by operation and 4-tuple. */
+  networkOf(sourceId: number, ids: string[]): Map<string, ProcessNetworkEdge[]> {
+    const rows = this.networkQuery.all(sourceId, JSON.stringify(ids)) as Array<
+      ProcessNetworkEdge & { execId: string }
+    >;
+    return groupByExec(rows);
+  }
+
+  /** File activity of each process, grouped by operation and path. */
+  filesOf(sourceId: number, ids: string[]): Map<string, ProcessFileEdge[]> {
+    const rows = this.filesQuery.all(sourceId, JSON.stringify(ids)) as Array<
+      ProcessFileEdge & { execId: string }
+    >;
+    return groupByExec(rows);
+  }
+}
+
+function groupByExec<T extends { execId: string }>(rows: T[]): Map<string, Omit<T, 'execId'>[]> {
+  const byExec = new Map<string, Omit<T, 'execId'>[]>();
+  for (const { execId, ...edge } of rows) {
+    for (const key of Object.keys(edge) as Array<keyof typeof edge>) {
+      if (edge[key] === null) delete edge[key];
+    }
+    const list = byExec.get(execId);
+    if (list) list.push(edge);
+    else byExec.set(execId, [edge]);
+  }
+  return byExec;
+}

@@ -1,0 +1,62 @@
+import type { ParsedEvent, ProcessNode, ProcessTree, ValidProcessFilters } from '@proctrail/schema';
+
+/** One event on its way into a store: validated, with the JSON it came from. */
+export interface IngestItem {
+  parsed: ParsedEvent;
+  /** The event as decoded JSON, unknown fields included: this is what export gives back. */
+  raw: unknown;
+}
+
+/** What one batch changed. */
+export interface WriteResult {
+  /** Events stored; duplicates of stored events are not counted here. */
+  stored: number;
+  duplicates: number;
+  byKind: Record<string, number>;
+  /** Events whose process had no exec_id. */
+  unattributed: number;
+  /** exec_ids named by two different exec events: two hosts with one node name, or a reboot. */
+  collisions: string[];
+}
+
+export interface SourceInfo {
+  id: number;
+  name: string;
+  kind: 'import' | 'agent';
+}
+
+export interface TreeOptions {
+  /** How many levels of descendants to return. */
+  maxDepth?: number;
+  /** How many descendants at most, nearest first. */
+  maxDescendants?: number;
+}
+
+/** A stored process matched by a search. */
+export type ProcessMatch = ProcessNode;
+
+/**
+ * What every store (SQLite, PostgreSQL) offers the rest of the agent. Methods are async so
+ * that a network database fits the same shape.
+ */
+export interface Store {
+  source(name: string, kind: SourceInfo['kind']): Promise<SourceInfo>;
+  write(source: SourceInfo, items: readonly IngestItem[]): Promise<WriteResult>;
+  /** Gives exec_id-less events of a source the exec_id of the process with their pid and start. */
+  attributeOrphans(source: SourceInfo): Promise<number>;
+  /** The sources in which a process with this exec_id is stored. */
+  sourcesOf(execId: string): Promise<SourceInfo[]>;
+  tree(source: SourceInfo, execId: string, options?: TreeOptions): Promise<ProcessTree | undefined>;
+  search(filters: ValidProcessFilters): Promise<ProcessMatch[]>;
+  /** Stored events as lines of Tetragon JSON, oldest first; `since`/`until` bound event times. */
+  exportEvents(
+    filters: Omit<ValidProcessFilters, 'limit'> & { limit?: number },
+  ): AsyncIterable<string>;
+  counts(): Promise<{
+    events: number;
+    executions: number;
+    placeholders: number;
+    unattributed: number;
+  }>;
+  close(): Promise<void>;
+}

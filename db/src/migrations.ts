@@ -1,0 +1,6 @@
+import { fileURLToPath } from 'node:url';
+
+/** Where each store's SQL migrations live; drizzle's migrator applies them in order. */
+export const sqliteMigrationsFolder = fileURLToPath(
+  new URL('../migrations/sqlite', import.meta.url),
+);

@@ -1,0 +1,140 @@
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/**
+ * Proctrail's tables in SQLite. Times are text in the fixed-width UTC form
+ * `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`: it sorts in time order and keeps nanoseconds exactly.
+ * Every row belongs to a source (one agent, or one import); exec_ids are unique only within
+ * their source, because node names repeat across hosts and ktime restarts at boot.
+ */
+
+export const sources = sqliteTable('sources', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull().unique(),
+  /** "import" or "agent". */
+  kind: text('kind').notNull(),
+  createdAt: text('created_at').notNull(),
+});
+
+/** What an execution row has been seen as; a bit set, see SEEN_* in the store. */
+export const executions = sqliteTable(
+  'executions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    sourceId: integer('source_id').notNull(),
+    execId: text('exec_id').notNull(),
+    parentExecId: text('parent_exec_id'),
+    nodeName: text('node_name'),
+    pid: integer('pid'),
+    uid: integer('uid'),
+    auid: integer('auid'),
+    cwd: text('cwd'),
+    binary: text('binary'),
+    arguments: text('arguments'),
+    flags: text('flags'),
+    startTime: text('start_time'),
+    podNamespace: text('pod_namespace'),
+    podName: text('pod_name'),
+    containerId: text('container_id'),
+    inInitTree: integer('in_init_tree', { mode: 'boolean' }),
+    /** Bit set: 1 its exec event, 2 the subject of another event, 4 a parent, 8 an ancestor. */
+    seen: integer('seen').notNull().default(0),
+    /** How rich the stored process object is: 3 exec, 2 subject, 1 parent, 0 ancestor. */
+    infoRank: integer('info_rank').notNull().default(0),
+    /** How many distinct exec events named this exec_id; more than one means a collision. */
+    execEventCount: integer('exec_event_count').notNull().default(0),
+    /** The richest Tetragon `process` object seen for this exec_id, as JSON. */
+    processJson: text('process_json').notNull(),
+    exitTime: text('exit_time'),
+    exitStatus: integer('exit_status'),
+    exitSignal: text('exit_signal'),
+  },
+  (t) => [
+    uniqueIndex('executions_source_exec_id').on(t.sourceId, t.execId),
+    index('executions_parent').on(t.sourceId, t.parentExecId),
+    index('executions_binary').on(t.binary),
+    index('executions_pid').on(t.pid),
+    index('executions_node').on(t.nodeName),
+    index('executions_pod').on(t.podNamespace, t.podName),
+    index('executions_start_time').on(t.startTime),
+    index('executions_exit_time').on(t.exitTime),
+  ],
+);
+
+export const events = sqliteTable(
+  'events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    sourceId: integer('source_id').notNull(),
+    /** SHA-1 of the event's canonical JSON: importing a file twice stores each event once. */
+    digest: text('digest').notNull(),
+    kind: text('kind').notNull(),
+    time: text('time'),
+    nodeName: text('node_name'),
+    /** The exec_id of the process the event is about; null when the export left it empty. */
+    execId: text('exec_id'),
+    /** Pid and start time of that process, to attribute exec_id-less events afterwards. */
+    pid: integer('pid'),
+    processStartTime: text('process_start_time'),
+    /** The event as Tetragon JSON, unknown fields included. */
+    raw: text('raw').notNull(),
+  },
+  (t) => [
+    uniqueIndex('events_source_digest').on(t.sourceId, t.digest),
+    index('events_exec').on(t.sourceId, t.execId, t.time),
+    index('events_time').on(t.time),
+    index('events_kind_time').on(t.kind, t.time),
+  ],
+);
+
+export const networkEdges = sqliteTable(
+  'network_edges',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    eventId: integer('event_id').notNull(),
+    sourceId: integer('source_id').notNull(),
+    execId: text('exec_id'),
+    time: text('time'),
+    /** connect, accept, close, listen, sendmsg, recvmsg, or a hook's name. */
+    type: text('type').notNull(),
+    family: text('family'),
+    protocol: text('protocol'),
+    saddr: text('saddr'),
+    sport: integer('sport'),
+    daddr: text('daddr'),
+    dport: integer('dport'),
+    /** The kernel socket's identity: a uint64, kept as text to stay exact. */
+    cookie: text('cookie'),
+    bytesSent: integer('bytes_sent'),
+    bytesReceived: integer('bytes_received'),
+    state: text('state'),
+  },
+  (t) => [
+    index('network_edges_exec').on(t.sourceId, t.execId),
+    index('network_edges_daddr').on(t.daddr),
+    index('network_edges_saddr').on(t.saddr),
+    index('network_edges_dport').on(t.dport),
+    index('network_edges_sport').on(t.sport),
+    index('network_edges_time').on(t.time),
+  ],
+);
+
+export const fileEdges = sqliteTable(
+  'file_edges',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    eventId: integer('event_id').notNull(),
+    sourceId: integer('source_id').notNull(),
+    execId: text('exec_id'),
+    time: text('time'),
+    /** open, read, write, mmap, truncate, close, or a hook's name. */
+    operation: text('operation').notNull(),
+    path: text('path').notNull(),
+    bytes: integer('bytes'),
+    flags: text('flags'),
+  },
+  (t) => [
+    index('file_edges_exec').on(t.sourceId, t.execId),
+    index('file_edges_path').on(t.path),
+    index('file_edges_time').on(t.time),
+  ],
+);

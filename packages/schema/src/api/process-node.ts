@@ -1,0 +1,77 @@
+import type { TetragonProcess } from '../tetragon/process';
+
+/**
+ * How a process came to be under its parent, read from what the events say:
+ * - `fork+exec`: the normal case, a fork then an exec (flag `clone`);
+ * - `re-exec`: an exec without a fork, the same pid replacing its image (bash -c -> curl);
+ * - `fork-only`: a fork that never exec'd (no exec event, the parent's binary, another pid);
+ * - `procfs`: found in /proc at agent start, not seen starting;
+ * - `root`: no parent (the synthetic `<kernel>` process, whose parent is itself);
+ * - `unknown`: not enough is known (the exec was not captured).
+ */
+export type ProcessRelation = 'fork+exec' | 're-exec' | 'fork-only' | 'procfs' | 'root' | 'unknown';
+
+export interface ProcessExit {
+  time?: string;
+  status?: number;
+  signal?: string;
+}
+
+/** Network activity of one process, grouped by operation and 4-tuple. */
+export interface ProcessNetworkEdge {
+  type: string;
+  family?: string;
+  protocol?: string;
+  saddr?: string;
+  sport?: number;
+  daddr?: string;
+  dport?: number;
+  cookie?: string;
+  count: number;
+  bytesSent?: number;
+  bytesReceived?: number;
+  firstTime?: string;
+}
+
+/** File activity of one process, grouped by operation and path. */
+export interface ProcessFileEdge {
+  operation: string;
+  path: string;
+  count: number;
+  bytes?: number;
+  firstTime?: string;
+}
+
+/**
+ * A process as the tree and search show it: Tetragon's process fields, plus what Proctrail
+ * knows about it. A placeholder is a process that events name (as a parent, an ancestor or
+ * a parent_exec_id) but that was never seen itself.
+ */
+export type ProcessNode = TetragonProcess & {
+  exec_id: string;
+  source: string;
+  node_name?: string;
+  placeholder: boolean;
+  relation: ProcessRelation;
+  exit?: ProcessExit;
+  network: ProcessNetworkEdge[];
+  files: ProcessFileEdge[];
+};
+
+export type ProcessTreeNode = ProcessNode & {
+  children: ProcessTreeNode[];
+  /** Children that exist but were left out (depth or size limit). */
+  omittedChildren: number;
+};
+
+/** The answer of `proctrail tree --json` and of the API's tree query. */
+export interface ProcessTree {
+  process: ProcessNode;
+  /** Root first, ending with the process's parent. */
+  ancestors: ProcessNode[];
+  children: ProcessTreeNode[];
+  /** Descendants left out in all, beyond the depth or size limit. */
+  omittedDescendants: number;
+  /** True when the ancestry stopped at its length limit (a loop, or an absurdly deep chain). */
+  ancestryTruncated: boolean;
+}

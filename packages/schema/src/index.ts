@@ -1,0 +1,15 @@
+/**
+ * Proctrail's shared language: Tetragon's JSON events (schemas, parsing, what they say about
+ * processes, the network and files), and the exec_id recipe.
+ */
+export * from './tetragon/scalars';
+export * from './tetragon/time';
+export * from './tetragon/process';
+export * from './tetragon/arguments';
+export * from './tetragon/events';
+export * from './tetragon/parse';
+export * from './tetragon/edges';
+export * from './tetragon/subjects';
+export * from './exec-id';
+export * from './api/search';
+export * from './api/process-node';
