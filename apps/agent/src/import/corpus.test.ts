@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { execIdFor, type ProcessNode, type ProcessTree } from '@proctrail/schema';
+import {
+  execIdFor,
+  type ProcessNode,
+  type ProcessTree,
+  type ProcessTreeNode,
+} from '@proctrail/schema';
 import type { ImportSummary } from './importer';
 import { CORPUS_DIR, corpusFile, jsonOf, runCli, scratchDir } from '../testing/harness';
 
@@ -37,7 +42,7 @@ function linesOf(file: string): string[] {
   return readFileSync(file, 'utf8').split('\n').filter(Boolean);
 }
 
-function childByPid(tree: ProcessTree, pid: number): ProcessNode {
+function childByPid(tree: ProcessTree, pid: number): ProcessTreeNode {
   const child = tree.children.find((c) => c.pid === pid);
   assert.ok(child, `no child with pid ${pid} among ${tree.children.map((c) => c.pid).join(', ')}`);
   return child;
