@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # PostgreSQL for the shared store and its tests, a JDK for the Log4Shell scenario.
 APT_PACKAGES=(
   clang clang-format llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make g++ python3
-  chromium postgresql openjdk-17-jdk-headless
+  chromium postgresql openjdk-17-jdk-headless time
 )
 
 missing=()

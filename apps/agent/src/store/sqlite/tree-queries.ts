@@ -62,20 +62,24 @@ LEFT JOIN executions e ON e.source_id = ? AND e.exec_id = chain.exec_id
 LEFT JOIN sources s ON s.id = e.source_id
 ORDER BY chain.depth`;
 
-/** Descendants breadth first (nearest first), so a size limit cuts the farthest ones. */
+/**
+ * Descendants breadth first (nearest first), so a size limit cuts the farthest ones. The walk
+ * carries each row's rowid, and CROSS JOIN keeps the walk as the outer loop: left to itself,
+ * the planner may scan every execution to join against it.
+ */
 const DESCENDANTS_SQL = `
-WITH RECURSIVE below(exec_id, depth) AS (
-  SELECT ?, 0
+WITH RECURSIVE below(exec_id, row_id, depth) AS (
+  SELECT ?, NULL, 0
   UNION ALL
-  SELECT e.exec_id, below.depth + 1
+  SELECT e.exec_id, e.id, below.depth + 1
   FROM below JOIN executions e ON e.source_id = ? AND e.parent_exec_id = below.exec_id
   WHERE e.exec_id != e.parent_exec_id AND below.depth < ?
-  ORDER BY 2
+  ORDER BY 3
   LIMIT ?
 )
 SELECT below.depth AS depth, ${EXECUTION_COLUMNS}
-FROM below JOIN executions e ON e.source_id = ? AND e.exec_id = below.exec_id
-JOIN sources s ON s.id = e.source_id
+FROM below CROSS JOIN executions e ON e.id = below.row_id
+CROSS JOIN sources s ON s.id = e.source_id
 WHERE below.depth > 0`;
 
 type AncestryRow = ExecutionRow & { chainExecId: string; depth: number };
@@ -110,7 +114,6 @@ export class SqliteTreeQueries {
       source.id,
       maxDepth,
       maxDescendants + 1,
-      source.id,
     ) as DescendantRow[];
 
     const ids = [
