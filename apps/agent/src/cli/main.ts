@@ -7,7 +7,7 @@ import { registerTreeCommand } from './tree-command';
 export function buildProgram(): Command {
   const program = new Command('proctrail')
     .description('Process-tree forensics for Linux: what ran, who started it, what it touched')
-    .showHelpAfterError()
+    .showHelpAfterError('(add --help for the options)')
     .exitOverride();
   registerImportCommand(program);
   registerTreeCommand(program);

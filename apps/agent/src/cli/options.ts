@@ -60,7 +60,11 @@ export function addFilterOptions(command: Command): Command {
       '--path <path>',
       'file path: "/dir/..." matches it and what is under it, other text a substring',
     )
-    .option('--since <time>', 'from this time (RFC 3339; a bare date or time is UTC)', timeOption)
+    .option(
+      '--since <time>',
+      'from this time (RFC 3339; a date or a time without zone is UTC)',
+      timeOption,
+    )
     .option('--until <time>', 'up to this time', timeOption)
     .option('--source <name>', 'only this import or agent');
 }
