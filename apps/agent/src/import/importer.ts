@@ -23,7 +23,13 @@ export interface ImportSummary {
   skipped: SkippedLine[];
   /** Skipped lines beyond those kept in `skipped` (the list is capped). */
   skippedNotListed: number;
+  /**
+   * Events of the source whose process has no exec_id and matched no stored process by pid
+   * and start time. While importing, those of this import so far; at the end, all of the
+   * source's, since an event imported earlier can only be matched once its exec arrives.
+   */
   unattributed: number;
+  /** exec_id-less events given an exec_id at the end of this import, earlier imports' too. */
   attributedLater: number;
   collisions: string[];
 }
@@ -68,8 +74,9 @@ export async function importInputs(
     }
     await writeBatch(store, source, batch, summary);
   }
-  summary.attributedLater = await store.attributeOrphans(source);
-  summary.unattributed -= summary.attributedLater;
+  const orphans = await store.attributeOrphans(source);
+  summary.attributedLater = orphans.attributed;
+  summary.unattributed = orphans.remaining;
   return summary;
 }
 

@@ -42,8 +42,11 @@ export type ProcessMatch = ProcessNode;
 export interface Store {
   source(name: string, kind: SourceInfo['kind']): Promise<SourceInfo>;
   write(source: SourceInfo, items: readonly IngestItem[]): Promise<WriteResult>;
-  /** Gives exec_id-less events of a source the exec_id of the process with their pid and start. */
-  attributeOrphans(source: SourceInfo): Promise<number>;
+  /**
+   * Gives exec_id-less events of a source the exec_id of the process with their pid and start.
+   * Returns how many it attributed, and how many events of the source remain without one.
+   */
+  attributeOrphans(source: SourceInfo): Promise<{ attributed: number; remaining: number }>;
   /** The sources in which a process with this exec_id is stored. */
   sourcesOf(execId: string): Promise<SourceInfo[]>;
   tree(source: SourceInfo, execId: string, options?: TreeOptions): Promise<ProcessTree | undefined>;

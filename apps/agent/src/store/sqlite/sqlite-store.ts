@@ -81,7 +81,7 @@ export class SqliteStore implements Store {
     return this.writer.write(source, items);
   }
 
-  async attributeOrphans(source: SourceInfo): Promise<number> {
+  async attributeOrphans(source: SourceInfo): Promise<{ attributed: number; remaining: number }> {
     const orphans = this.db
       .prepare(
         `SELECT id, kind, pid, process_start_time AS startTime, raw FROM events
@@ -113,7 +113,13 @@ export class SqliteStore implements Store {
         attributed++;
       }
     })();
-    return attributed;
+    const remaining = this.db
+      .prepare(
+        'SELECT count(*) FROM events WHERE source_id = ? AND exec_id IS NULL AND pid IS NOT NULL',
+      )
+      .pluck()
+      .get(source.id) as number;
+    return { attributed, remaining };
   }
 
   private assignExecId(
