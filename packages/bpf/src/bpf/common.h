@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Small helpers every hook family uses: identity of the current task, counters, headers. */
+#ifndef PROCTRAIL_COMMON_H
+#define PROCTRAIL_COMMON_H
+
+#include "maps.h"
+
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+static __always_inline void count_drop(__u32 kind) {
+    __u32 zero = 0;
+    struct pt_counters *c = bpf_map_lookup_elem(&counters, &zero);
+
+    if (c && kind < PT_KIND_COUNT)
+        c->drops[kind]++;
+}
+
+static __always_inline void count_error(__u32 kind) {
+    __u32 zero = 0;
+    struct pt_counters *c = bpf_map_lookup_elem(&counters, &zero);
+
+    if (c && kind < PT_KIND_COUNT)
+        c->errors[kind]++;
+}
+
+/* The agent's own syscalls would feed back into its own store: drop them at the source. */
+static __always_inline bool is_self(__u32 tgid) {
+    return pt_config.self_tgid != 0 && tgid == pt_config.self_tgid;
+}
+
+static __always_inline void fill_header(struct pt_header *h, __u16 kind, __u32 size) {
+    __u64 pid_tgid = bpf_get_current_pid_tgid();
+
+    h->kind = kind;
+    h->flags = 0;
+    h->size = size;
+    h->ktime_ns = bpf_ktime_get_boot_ns();
+    h->pid = pid_tgid >> 32;
+    h->tid = (__u32)pid_tgid;
+}
+
+static __always_inline void *record_buffer(void) {
+    __u32 cpu = bpf_get_smp_processor_id();
+
+    return bpf_map_lookup_elem(&record_scratch, &cpu);
+}
+
+/* Sends a record built in record_scratch; size is bounded for the verifier. */
+static __always_inline void submit_scratch(void *rec, __u32 size, __u32 kind) {
+    if (size > PT_RECORD_MAX) {
+        count_error(kind);
+        return;
+    }
+    if (bpf_ringbuf_output(&events, rec, size, 0) != 0)
+        count_drop(kind);
+}
+
+/* fd -> struct file of the current task, or NULL. */
+static __always_inline struct file *file_of_fd(struct task_struct *task, __u32 fd) {
+    struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+    unsigned int max_fds = BPF_CORE_READ(task, files, fdt, max_fds);
+    struct file *file = NULL;
+
+    if (!fds || fd >= max_fds)
+        return NULL;
+    if (bpf_core_read(&file, sizeof(file), &fds[fd]) != 0)
+        return NULL;
+    return file;
+}
+
+static __always_inline bool file_is_socket(struct file *file) {
+    umode_t mode = BPF_CORE_READ(file, f_inode, i_mode);
+
+    return (mode & S_IFMT) == S_IFSOCK;
+}
+
+/* A socket file's private_data is its struct socket (sock_alloc_file). */
+static __always_inline struct sock *sock_of_file(struct file *file) {
+    struct socket *socket = BPF_CORE_READ(file, private_data);
+
+    if (!socket)
+        return NULL;
+    return BPF_CORE_READ(socket, sk);
+}
+
+#endif

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Watched paths, matched in the kernel so that unwatched opens cost no ring buffer space.
+ * A pattern's trailing '/' makes it a prefix; a '*' matches exactly one non-empty component.
+ * The path is in path_scratch between `start` and `end`.
+ *
+ * Each pattern is a bpf_loop over characters (one step advances the path or the pattern), so
+ * the verifier checks one step instead of every character of a 4 KiB path.
+ */
+#ifndef PROCTRAIL_MATCH_H
+#define PROCTRAIL_MATCH_H
+
+#include "common.h"
+
+/* pt_watch_pattern.reserved bits, set by user space (src/watch.ts). */
+#define PT_WATCH_PREFIX 1
+#define PT_WATCH_WILDCARD 2
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, PT_WATCH_MAX);
+    __type(key, __u32);
+    __type(value, struct pt_watch_pattern);
+} watch_patterns SEC(".maps");
+
+struct match_state {
+    __u32 pattern;
+    __u32 i;   /* position in the path (absolute in path_scratch) */
+    __u32 end; /* end of the path */
+    __u32 j;   /* position in the pattern */
+    __u32 plen;
+    bool in_star;
+    int result; /* 0 undecided, 1 match, -1 no match */
+};
+
+static __always_inline long match_done(struct match_state *m, int result) {
+    m->result = result;
+    return 1;
+}
+
+static long match_step(__u32 index, struct match_state *m) {
+    __u32 zero = 0;
+    __u32 key = m->pattern;
+    struct pt_path_scratch *buf = bpf_map_lookup_elem(&path_scratch, &zero);
+    struct pt_watch_pattern *p = bpf_map_lookup_elem(&watch_patterns, &key);
+    char pc, c;
+
+    if (!buf || !p)
+        return match_done(m, -1);
+    if (m->j >= m->plen) {
+        bool prefix = p->reserved & PT_WATCH_PREFIX;
+
+        return match_done(m, (m->i == m->end || prefix) ? 1 : -1);
+    }
+    pc = p->text[m->j & (PT_WATCH_TEXT_MAX - 1)];
+
+    if (m->i >= m->end) {
+        /* A trailing '*' is satisfied by the component just consumed. */
+        if (pc == '*' && m->in_star) {
+            m->in_star = false;
+            m->j++;
+            return 0;
+        }
+        return match_done(m, -1);
+    }
+    c = buf->bytes[m->i & PT_PATH_SCRATCH_MASK];
+
+    if (pc == '*') {
+        if (c == '/') {
+            if (!m->in_star)
+                return match_done(m, -1);
+            m->in_star = false;
+            m->j++;
+            return 0;
+        }
+        m->in_star = true;
+        m->i++;
+        return 0;
+    }
+    if (pc != c)
+        return match_done(m, -1);
+    m->i++;
+    m->j++;
+    return 0;
+}
+
+struct match_all {
+    __u32 start;
+    __u32 end;
+    bool matched;
+};
+
+static long match_pattern(__u32 index, struct match_all *all) {
+    __u32 key = index;
+    struct pt_watch_pattern *p = bpf_map_lookup_elem(&watch_patterns, &key);
+    struct match_state m = {.pattern = index, .i = all->start, .end = all->end};
+
+    if (!p || p->len == 0 || p->len > PT_WATCH_TEXT_MAX)
+        return 0;
+    /* An exact pattern can only match a path of its own length: most opens stop here. */
+    if (!(p->reserved & (PT_WATCH_PREFIX | PT_WATCH_WILDCARD)) && p->len != all->end - all->start)
+        return 0;
+
+    m.plen = p->len;
+    bpf_loop(PT_PATH_MAX + PT_WATCH_TEXT_MAX + 1, match_step, &m, 0);
+    if (m.result == 1) {
+        all->matched = true;
+        return 1;
+    }
+    return 0;
+}
+
+static __always_inline bool path_is_watched(__u32 start, __u32 end) {
+    struct match_all all = {.start = start, .end = end};
+
+    if (bpf_loop(PT_WATCH_MAX, match_pattern, &all, 0) < 0)
+        return false;
+    return all.matched;
+}
+
+#endif

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Full paths walked in the kernel: bpf_d_path is refused on this kernel, so the dentry chain is
+ * walked by hand, crossing mount points, up to the task's root (as d_path does).
+ *
+ * Why bpf_loop: a bounded loop over path components, unrolled or not, blew the verifier's
+ * instruction budget; a bpf_loop callback is verified once. Components are prepended backwards
+ * into a per-CPU scratch buffer: the path ends at PT_PATH_MAX and starts at `pos`.
+ */
+#ifndef PROCTRAIL_PATH_H
+#define PROCTRAIL_PATH_H
+
+#include "common.h"
+
+#define PT_PATH_DEPTH_MAX 512
+#define PT_NAME_MAX 255
+
+struct path_walk {
+    struct dentry *dentry;
+    struct vfsmount *vfsmnt;
+    struct dentry *root_dentry;
+    struct vfsmount *root_mnt;
+    __u32 pos;
+    bool truncated;
+    bool failed;
+};
+
+static __always_inline struct mount *real_mount_of(struct vfsmount *vfsmnt) {
+    return (struct mount *)((void *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
+}
+
+/* Prepends "/<name>" to the path being built; false when it does not fit (truncation). */
+static __always_inline bool prepend_name(struct pt_path_scratch *buf, __u32 *pos,
+                                         const unsigned char *name, __u32 len) {
+    if (len > PT_NAME_MAX)
+        len = PT_NAME_MAX;
+    if (*pos < len + 2)
+        return false;
+
+    *pos -= len;
+    if (bpf_probe_read_kernel(&buf->bytes[*pos & (PT_PATH_MAX - 1)], len & PT_NAME_MAX, name))
+        return false;
+    *pos -= 1;
+    buf->bytes[*pos & (PT_PATH_MAX - 1)] = '/';
+    return true;
+}
+
+static long path_walk_step(__u32 index, struct path_walk *w) {
+    __u32 zero = 0;
+    struct pt_path_scratch *buf = bpf_map_lookup_elem(&path_scratch, &zero);
+    /* Locals, not w->...: BPF_CORE_READ would relocate the access to our own struct too. */
+    struct dentry *dentry = w->dentry;
+    struct vfsmount *vfsmnt = w->vfsmnt;
+    struct dentry *parent;
+    struct qstr name;
+
+    if (!buf) {
+        w->failed = true;
+        return 1;
+    }
+    if (dentry == w->root_dentry && vfsmnt == w->root_mnt)
+        return 1;
+
+    if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
+        struct mount *mnt = real_mount_of(vfsmnt);
+        struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+        /* The root of the mount tree (or a detached mount): nothing above it. */
+        if (!up || up == mnt)
+            return 1;
+        w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+        w->vfsmnt = (struct vfsmount *)((void *)up + bpf_core_field_offset(struct mount, mnt));
+        return 0;
+    }
+
+    parent = BPF_CORE_READ(dentry, d_parent);
+    if (!parent || parent == dentry)
+        return 1;
+    if (bpf_core_read(&name, sizeof(name), &dentry->d_name)) {
+        w->failed = true;
+        return 1;
+    }
+    if (!prepend_name(buf, &w->pos, name.name, name.len)) {
+        w->truncated = true;
+        return 1;
+    }
+    w->dentry = parent;
+    return 0;
+}
+
+/*
+ * Walks `path` up to `root` into path_scratch. Returns the offset where the path starts (it ends
+ * at PT_PATH_MAX), or a negative value when the walk failed.
+ */
+static __always_inline long walk_path(struct path *path, struct path *root, bool *truncated) {
+    struct path_walk w = {
+        .dentry = BPF_CORE_READ(path, dentry),
+        .vfsmnt = BPF_CORE_READ(path, mnt),
+        .root_dentry = BPF_CORE_READ(root, dentry),
+        .root_mnt = BPF_CORE_READ(root, mnt),
+        .pos = PT_PATH_MAX,
+    };
+    long loops = bpf_loop(PT_PATH_DEPTH_MAX, path_walk_step, &w, 0);
+
+    if (loops < 0 || w.failed || !w.dentry || !w.vfsmnt)
+        return -1;
+    if (loops == PT_PATH_DEPTH_MAX)
+        w.truncated = true;
+    *truncated = w.truncated;
+
+    if (w.pos == PT_PATH_MAX) {
+        __u32 zero = 0;
+        struct pt_path_scratch *buf = bpf_map_lookup_elem(&path_scratch, &zero);
+
+        if (!buf)
+            return -1;
+        w.pos = PT_PATH_MAX - 1;
+        buf->bytes[PT_PATH_MAX - 1] = '/';
+    }
+    return w.pos;
+}
+
+/*
+ * Copies `len` bytes of path_scratch from `start` into `dst` at `offset`. Returns the number of
+ * bytes copied, or 0 on failure.
+ */
+static __always_inline __u32 copy_scratch_path(void *dst, __u32 offset, __u32 start, __u32 len) {
+    __u32 zero = 0;
+    struct pt_path_scratch *buf = bpf_map_lookup_elem(&path_scratch, &zero);
+
+    if (!buf || len == 0 || len >= PT_PATH_MAX)
+        return 0;
+    /* The compiler drops a mask it can prove useless; the verifier still needs to see it. */
+    barrier_var(len);
+    if (bpf_probe_read_kernel(dst + (offset & PT_SCRATCH_MASK), len & (PT_PATH_MAX - 1),
+                              &buf->bytes[start & PT_PATH_SCRATCH_MASK]))
+        return 0;
+    return len;
+}
+
+/* Copies a walked path (it ends at PT_PATH_MAX) into `dst` at `offset`. */
+static __always_inline __u32 copy_walked_path(void *dst, __u32 offset, long start) {
+    if (start <= 0 || start >= PT_PATH_MAX)
+        return 0;
+    return copy_scratch_path(dst, offset, start, PT_PATH_MAX - (__u32)start);
+}
+
+#endif

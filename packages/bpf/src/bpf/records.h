@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The records the BPF programs write to the ring buffer: the one definition of their layout.
+ * Keep in sync with src/layout.ts; src/layout.test.ts compiles this header with gcc and fails
+ * when an offset or a size drifts.
+ *
+ * Only __u8.. __u64 types are used so that the header compiles both against vmlinux.h (BPF)
+ * and against <linux/types.h> (user space, the layout test).
+ */
+#ifndef PROCTRAIL_RECORDS_H
+#define PROCTRAIL_RECORDS_H
+
+enum pt_kind {
+    PT_KIND_EXEC = 1,
+    PT_KIND_FORK = 2,
+    PT_KIND_EXIT = 3,
+    PT_KIND_CONNECT = 4,
+    PT_KIND_ACCEPT = 5,
+    PT_KIND_CLOSE = 6,
+    PT_KIND_LISTEN = 7,
+    PT_KIND_OPEN = 8,
+    PT_KIND_READ = 9,
+    PT_KIND_WRITE = 10,
+    PT_KIND_COUNT = 11,
+};
+
+/* pt_header.flags: truncation of variable data, said in the record itself. */
+#define PT_FLAG_TRUNC_PATH (1 << 0)
+#define PT_FLAG_TRUNC_FILENAME (1 << 1)
+#define PT_FLAG_TRUNC_ARGS (1 << 2)
+#define PT_FLAG_TRUNC_CWD (1 << 3)
+#define PT_FLAG_TRUNC_CGROUP (1 << 4)
+/* A helper failed while the record was built: some fields are zero or empty. */
+#define PT_FLAG_PARTIAL (1 << 5)
+/* exec: the executable had no links left (deleted), or was a memfd. */
+#define PT_FLAG_DELETED (1 << 6)
+#define PT_FLAG_MEMFD (1 << 7)
+/* close: bytes_sent/bytes_received come from tcp_sock (TCP only). */
+#define PT_FLAG_HAS_BYTES (1 << 8)
+
+/* Every record starts with this header; records follow each other without padding in a batch
+ * from the binding, so `size` is what moves the decoder to the next one. */
+struct pt_header {
+    __u16 kind;
+    __u16 flags;
+    __u32 size;     /* bytes of the whole record, this header included */
+    __u64 ktime_ns; /* bpf_ktime_get_boot_ns(): CLOCK_BOOTTIME, what Tetragon's exec_id uses */
+    __u32 pid;      /* thread group id of the task the record is about */
+    __u32 tid;
+};
+
+/* One of fds 0, 1 and 2 at exec: a socket to a network peer there marks a reverse shell. */
+struct pt_stdio {
+    __u8 is_socket;
+    __u8 protocol; /* IPPROTO_* */
+    __u16 family;  /* AF_*; only AF_INET and AF_INET6 fill the ports and the address */
+    __u16 peer_port;
+    __u16 local_port;
+    __u8 peer_addr[16]; /* network order; IPv4 in the first 4 bytes */
+};
+
+/* exec: followed by path, filename, args, cwd and cgroup bytes, in that order, without NULs
+ * except between arguments. */
+struct pt_exec {
+    struct pt_header header;
+    __u32 ppid;
+    __u32 uid;
+    __u32 euid;
+    __u32 gid;
+    __u32 auid;
+    __u32 argc;
+    __u64 start_ns;        /* task start_boottime: when the process was forked */
+    __u64 parent_start_ns; /* start_boottime of the parent's thread group leader */
+    __u64 cap_permitted;
+    __u64 cap_effective;
+    __u64 cap_inheritable;
+    __u64 cgroup_id;
+    __u32 ns_pid;
+    __u32 ns_mnt;
+    __u32 ns_net;
+    __u32 ns_uts;
+    __u32 ns_ipc;
+    __u32 ns_cgroup;
+    __u32 ns_user;
+    __u16 path_len;     /* the executable file, walked from its dentry and mount */
+    __u16 filename_len; /* the name exec was given (a script's name, possibly relative) */
+    __u16 args_len;     /* argv[0..], each argument ended by a NUL */
+    __u16 cwd_len;
+    __u16 cgroup_len;
+    __u16 reserved;
+    struct pt_stdio stdio[3];
+};
+
+/* fork of a new process (threads are skipped); the header names the parent. */
+struct pt_fork {
+    struct pt_header header;
+    __u32 child_pid;
+    __u32 child_tid;
+    __u64 child_start_ns; /* start_boottime of the child */
+    __u64 parent_start_ns;
+};
+
+/* exit of a whole process, once, when its last thread leaves. */
+struct pt_exit {
+    struct pt_header header;
+    __u32 exit_code; /* task->exit_code: status << 8 | signal */
+    __u32 reserved;
+    __u64 start_ns;
+};
+
+/* A socket's addresses; ports in host order, addresses in network order. */
+struct pt_tuple {
+    __u16 family;
+    __u8 protocol;
+    __u8 sock_type;
+    __u16 local_port;
+    __u16 remote_port;
+    __u8 local_addr[16];
+    __u8 remote_addr[16];
+};
+
+/* connect, accept, close and listen of a socket. */
+struct pt_sock {
+    struct pt_header header;
+    __u64 cookie; /* the kernel's struct sock address: the same for the socket's whole life */
+    __s32 fd;
+    __s32 result; /* the syscall's return: 0 or -errno (connect, listen), the new fd (accept) */
+    struct pt_tuple tuple;
+    __u64 bytes_sent;
+    __u64 bytes_received;
+};
+
+/* open of a watched path: followed by path_len bytes of the path. */
+struct pt_open {
+    struct pt_header header;
+    __s32 result; /* the new fd, or -errno */
+    __u32 flags;  /* O_* flags as passed */
+    __u64 file_cookie;
+    __u16 path_len;
+    __u16 reserved[3];
+};
+
+/* read or write on an fd opened from a watched path. */
+struct pt_io {
+    struct pt_header header;
+    __s32 fd;
+    __s32 reserved;
+    __s64 result; /* bytes moved, or -errno */
+    __u64 file_cookie;
+};
+
+/* A watched path as the kernel matches it: a trailing '/' makes a prefix, a '*' matches exactly
+ * one path component. */
+#define PT_WATCH_MAX 32
+#define PT_WATCH_TEXT_MAX 128
+struct pt_watch_pattern {
+    __u32 len; /* 0: unused slot */
+    __u32 reserved;
+    char text[PT_WATCH_TEXT_MAX];
+};
+
+/* Set by user space before load (read-only to the programs). */
+struct pt_config {
+    __u32 self_tgid;  /* records of this process are dropped: the agent watching itself loops */
+    __u32 argv_limit; /* bytes of argv copied at exec, at most PT_ARGS_MAX */
+};
+
+/* The per-CPU counters: drops are ring buffer reservations that failed, errors are helpers
+ * that failed; both indexed by pt_kind. */
+struct pt_counters {
+    __u64 drops[PT_KIND_COUNT];
+    __u64 errors[PT_KIND_COUNT];
+};
+
+#define PT_PATH_MAX 4096
+#define PT_ARGS_MAX 16384
+
+#endif

@@ -1,0 +1,16 @@
+/**
+ * @proctrail/bpf: the eBPF sensor. startSensor() loads and attaches the kernel hooks and hands
+ * out typed records (exec, fork, exit, connect, accept, listen, close, open, read, write) in
+ * batches; decodeBatch() and the layouts are exported for tools that read raw batches.
+ */
+export { startSensor, Sensor } from './sensor';
+export type { SensorOptions, BatchListener, ErrorListener } from './sensor';
+export type { SensorCounters, KindCounters } from './counters';
+export type * from './records';
+export { SensorError } from './errors';
+export { DEFAULT_WATCHED_PATHS, validateWatchedPaths } from './watch';
+export { readProcessSnapshot, CLOCK_TICKS_PER_SECOND } from './snapshot';
+export type { SnapshotProcess } from './snapshot';
+export { decodeBatch } from './decode';
+export type { DecodedBatch } from './decode';
+export { findCgroupV2Root } from './cgroup-root';

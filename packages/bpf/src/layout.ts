@@ -1,0 +1,141 @@
+/**
+ * Byte layout of the kernel's records, mirrored from src/bpf/records.h (keep in sync:
+ * layout.test.ts compiles that header with gcc and fails when an offset, a size or a constant
+ * here drifts from it).
+ */
+
+/** Offsets of a C struct's fields, and its sizeof. */
+export interface StructLayout {
+  readonly size: number;
+  readonly fields: Readonly<Record<string, number>>;
+}
+
+export const layouts = {
+  pt_header: {
+    size: 24,
+    fields: { kind: 0, flags: 2, size: 4, ktime_ns: 8, pid: 16, tid: 20 },
+  },
+  pt_stdio: {
+    size: 24,
+    fields: { is_socket: 0, protocol: 1, family: 2, peer_port: 4, local_port: 6, peer_addr: 8 },
+  },
+  pt_exec: {
+    size: 208,
+    fields: {
+      header: 0,
+      ppid: 24,
+      uid: 28,
+      euid: 32,
+      gid: 36,
+      auid: 40,
+      argc: 44,
+      start_ns: 48,
+      parent_start_ns: 56,
+      cap_permitted: 64,
+      cap_effective: 72,
+      cap_inheritable: 80,
+      cgroup_id: 88,
+      ns_pid: 96,
+      ns_mnt: 100,
+      ns_net: 104,
+      ns_uts: 108,
+      ns_ipc: 112,
+      ns_cgroup: 116,
+      ns_user: 120,
+      path_len: 124,
+      filename_len: 126,
+      args_len: 128,
+      cwd_len: 130,
+      cgroup_len: 132,
+      reserved: 134,
+      stdio: 136,
+    },
+  },
+  pt_fork: {
+    size: 48,
+    fields: { header: 0, child_pid: 24, child_tid: 28, child_start_ns: 32, parent_start_ns: 40 },
+  },
+  pt_exit: {
+    size: 40,
+    fields: { header: 0, exit_code: 24, reserved: 28, start_ns: 32 },
+  },
+  pt_tuple: {
+    size: 40,
+    fields: {
+      family: 0,
+      protocol: 2,
+      sock_type: 3,
+      local_port: 4,
+      remote_port: 6,
+      local_addr: 8,
+      remote_addr: 24,
+    },
+  },
+  pt_sock: {
+    size: 96,
+    fields: {
+      header: 0,
+      cookie: 24,
+      fd: 32,
+      result: 36,
+      tuple: 40,
+      bytes_sent: 80,
+      bytes_received: 88,
+    },
+  },
+  pt_open: {
+    size: 48,
+    fields: { header: 0, result: 24, flags: 28, file_cookie: 32, path_len: 40, reserved: 42 },
+  },
+  pt_io: {
+    size: 48,
+    fields: { header: 0, fd: 24, reserved: 28, result: 32, file_cookie: 40 },
+  },
+  pt_watch_pattern: {
+    size: 136,
+    fields: { len: 0, reserved: 4, text: 8 },
+  },
+  pt_config: {
+    size: 8,
+    fields: { self_tgid: 0, argv_limit: 4 },
+  },
+  pt_counters: {
+    size: 176,
+    fields: { drops: 0, errors: 88 },
+  },
+} as const satisfies Record<string, StructLayout>;
+
+/** enum pt_kind */
+export const Kind = {
+  exec: 1,
+  fork: 2,
+  exit: 3,
+  connect: 4,
+  accept: 5,
+  close: 6,
+  listen: 7,
+  open: 8,
+  read: 9,
+  write: 10,
+} as const;
+
+/** The constants of records.h, by their C names. */
+export const constants = {
+  PT_KIND_COUNT: 11,
+  PT_FLAG_TRUNC_PATH: 1 << 0,
+  PT_FLAG_TRUNC_FILENAME: 1 << 1,
+  PT_FLAG_TRUNC_ARGS: 1 << 2,
+  PT_FLAG_TRUNC_CWD: 1 << 3,
+  PT_FLAG_TRUNC_CGROUP: 1 << 4,
+  PT_FLAG_PARTIAL: 1 << 5,
+  PT_FLAG_DELETED: 1 << 6,
+  PT_FLAG_MEMFD: 1 << 7,
+  PT_FLAG_HAS_BYTES: 1 << 8,
+  PT_WATCH_MAX: 32,
+  PT_WATCH_TEXT_MAX: 128,
+  PT_PATH_MAX: 4096,
+  PT_ARGS_MAX: 16384,
+} as const;
+
+/** Bits of pt_watch_pattern.reserved (src/bpf/match.h). */
+export const watchFlags = { prefix: 1, wildcard: 2 } as const;
