@@ -36,7 +36,7 @@ export async function* readInput(input: string): AsyncGenerator<InputRecord> {
   const pending: string[] = [];
 
   try {
-    // The first non-blank line tells the form: a complete JSON value means JSON lines.
+    // The first non-blank line tells the form; see startsDocument.
     for (;;) {
       const next = await iterator.next();
       if (next.done) return;
@@ -45,7 +45,7 @@ export async function* readInput(input: string): AsyncGenerator<InputRecord> {
       if (next.value.trim()) break;
     }
     const first = pending.at(-1)!;
-    if (!isCompleteJson(first)) {
+    if (startsDocument(first)) {
       yield* readDocument(input, pending, iterator, lineNumber - pending.length + 1);
       return;
     }
@@ -106,13 +106,15 @@ async function peek(stream: Readable): Promise<{ head: Buffer; whole: Readable }
   return { head, whole: Readable.from(replay(), { objectMode: false }) };
 }
 
-function isCompleteJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * Whether the first non-blank line opens a document rather than being a JSON line: an array
+ * (on one line or many), or a lone "{", which is how every pretty-printer (jq, protojson's
+ * multiline form, Python) starts an object. Anything else is JSON lines, so a first line that
+ * is broken or cut short is skipped alone instead of swallowing the lines after it.
+ */
+function startsDocument(line: string): boolean {
+  const text = line.trim();
+  return text.startsWith('[') || text === '{';
 }
 
 function parseLine(text: string, line: number): InputRecord {
