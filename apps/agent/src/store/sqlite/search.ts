@@ -16,9 +16,18 @@ function likePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/** A GLOB pattern matching a path and everything under it, its own wildcards taken literally. */
-function pathPrefixGlob(path: string): string {
-  return `${path.replace(/[*?[]/g, (c) => `[${c}]`)}*`;
+/**
+ * A path and everything under it: the path itself, or a GLOB for what lies below its "/"
+ * (so "/etc" finds "/etc/passwd" but not "/etc-backup"), GLOB's wildcards taken literally.
+ */
+function pathPrefixCondition(path: string): Condition {
+  const dir = path.endsWith('/') ? path : `${path}/`;
+  const below = `${dir.replace(/[*?[]/g, (c) => `[${c}]`)}*`;
+  return {
+    sql: `(e.source_id, e.exec_id) IN (
+      SELECT source_id, exec_id FROM file_edges WHERE path = ? OR path GLOB ?)`,
+    params: [path, below],
+  };
 }
 
 function textCondition(column: 'binary' | 'arguments', text: string): Condition {
@@ -60,13 +69,12 @@ export function processConditions(filters: Omit<ValidProcessFilters, 'limit'>): 
       params: [filters.port, filters.port],
     });
   }
-  if (filters.path) {
-    const [op, pattern] = filters.path.startsWith('/')
-      ? ['GLOB ?', pathPrefixGlob(filters.path)]
-      : [`LIKE ? ESCAPE '\\'`, likePattern(filters.path)];
+  if (filters.path?.startsWith('/')) where.push(pathPrefixCondition(filters.path));
+  else if (filters.path) {
     where.push({
-      sql: `(e.source_id, e.exec_id) IN (SELECT source_id, exec_id FROM file_edges WHERE path ${op})`,
-      params: [pattern],
+      sql: `(e.source_id, e.exec_id) IN (
+        SELECT source_id, exec_id FROM file_edges WHERE path LIKE ? ESCAPE '\\')`,
+      params: [likePattern(filters.path)],
     });
   }
   // Alive at some moment of the range: started before its end, not exited before its start.
