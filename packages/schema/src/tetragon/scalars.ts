@@ -21,4 +21,17 @@ export const int64 = z
 export const RFC3339 =
   /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i;
 
-export const timestamp = z.string().regex(RFC3339, 'expected an RFC 3339 timestamp');
+/**
+ * Whether `text` is RFC 3339 and names a real moment: the pattern alone would let
+ * "2024-13-45T99:99:99Z" through, and that string would sort among real times.
+ */
+export function isRfc3339(text: string): boolean {
+  const match = RFC3339.exec(text);
+  if (!match) return false;
+  const [, date, clock] = match;
+  const ms = Date.parse(`${date}T${clock}Z`);
+  // Date.parse rolls some impossible dates over (Feb 30 -> Mar 1); a real one reads back the same.
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 19) === `${date}T${clock}`;
+}
+
+export const timestamp = z.string().refine(isRfc3339, 'expected an RFC 3339 timestamp');

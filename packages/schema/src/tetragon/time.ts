@@ -1,4 +1,4 @@
-import { RFC3339 } from './scalars';
+import { isRfc3339, RFC3339 } from './scalars';
 
 /**
  * Turns an RFC 3339 timestamp into the fixed-width UTC form `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
@@ -7,7 +7,7 @@ import { RFC3339 } from './scalars';
  * Returns undefined when the text is not RFC 3339.
  */
 export function toSortableTime(text: string): string | undefined {
-  const match = RFC3339.exec(text);
+  const match = isRfc3339(text) ? RFC3339.exec(text) : null;
   if (!match) return undefined;
   const [, date, clock, fraction = '', zone] = match;
   const nanos = fraction.padEnd(9, '0');
