@@ -222,8 +222,9 @@ const BYTE_COUNTING_HOOKS = new Set([
 
 function fileBytes(hook: string, body: EventBody<'process_kprobe'>): number | undefined {
   if (!BYTE_COUNTING_HOOKS.has(hook)) return undefined;
+  // A negative return is an errno: the call failed and moved no bytes, whatever it asked for.
   const returned = returnValue(body);
-  if (returned !== undefined && returned >= 0) return returned;
+  if (returned !== undefined) return returned >= 0 ? returned : undefined;
   const size = body.args?.find((a) => a.size_arg !== undefined)?.size_arg;
   return size === undefined ? undefined : Number(size);
 }
