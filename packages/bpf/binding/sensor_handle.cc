@@ -102,8 +102,14 @@ SensorHandle::SensorHandle(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Se
         int err = errno;
         throw MakeBpfError(env, "open " + path, err, TakeLibbpfLog());
     }
+    // A constructor that throws never runs the destructor: clean up here.
+    try {
+        Configure(env, info[1].As<Napi::Object>());
+    } catch (...) {
+        Shutdown();
+        throw;
+    }
     live_handles.insert(this);
-    Configure(env, info[1].As<Napi::Object>());
 }
 
 SensorHandle::~SensorHandle() {

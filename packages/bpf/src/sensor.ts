@@ -100,6 +100,15 @@ export class Sensor {
     };
   }
 
+  /** A sensor that failed before load has no kernel counters: user space ones, lost 0. */
+  #countersOrUserSpaceOnly(): SensorCounters {
+    try {
+      return this.counters();
+    } catch {
+      return { ...structuredClone(this.#counts), lost: 0, helperErrors: 0 };
+    }
+  }
+
   /** Replaces the watched paths, in the kernel, while running. */
   setWatchedPaths(paths: readonly string[]): void {
     validateWatchedPaths(paths);
@@ -128,7 +137,7 @@ export class Sensor {
    */
   stop(): void {
     if (this.#finalCounters) return;
-    this.#finalCounters = this.counters();
+    this.#finalCounters = this.#countersOrUserSpaceOnly();
     process.off('exit', this.#onExit);
     this.#handle.stop();
   }
