@@ -19,7 +19,7 @@ function exitText(node: ProcessNode): string {
 /** One line about a process: binary, arguments, pid, how it relates to its parent, its exit. */
 export function describeProcess(node: ProcessNode): string {
   if (node.placeholder && !node.binary) {
-    return `(unknown process, never seen; exec_id ${node.exec_id})`;
+    return `(unknown process, never seen; exec_id ${terminalSafe(node.exec_id)})`;
   }
   const args = node.arguments ? ` ${terminalSafe(node.arguments)}` : '';
   const placeholder = node.placeholder ? ' (placeholder: known only from its children)' : '';
@@ -32,12 +32,15 @@ export function describeProcess(node: ProcessNode): string {
 }
 
 function endpoint(addr: string | undefined, port: number | undefined): string {
-  const host = addr?.includes(':') ? `[${addr}]` : (addr ?? '?');
+  const safe = addr === undefined ? '?' : terminalSafe(addr);
+  const host = safe.includes(':') ? `[${safe}]` : safe;
   return port === undefined ? host : `${host}:${port}`;
 }
 
 export function describeNetwork(edge: ProcessNetworkEdge): string {
-  const protocol = (edge.protocol ?? 'tcp').replace(/^IPPROTO_/, '').toLowerCase();
+  const protocol = terminalSafe(edge.protocol ?? 'tcp')
+    .replace(/^IPPROTO_/, '')
+    .toLowerCase();
   const count = edge.count > 1 ? ` x${edge.count}` : '';
   const bytes = [
     edge.bytesSent !== undefined ? `sent ${edge.bytesSent} B` : '',
@@ -46,7 +49,7 @@ export function describeNetwork(edge: ProcessNetworkEdge): string {
     .filter(Boolean)
     .join(', ');
   return (
-    `${edge.type} ${protocol} ${endpoint(edge.saddr, edge.sport)} -> ` +
+    `${terminalSafe(edge.type)} ${protocol} ${endpoint(edge.saddr, edge.sport)} -> ` +
     `${endpoint(edge.daddr, edge.dport)}${count}${bytes ? ` (${bytes})` : ''}`
   );
 }
@@ -54,5 +57,5 @@ export function describeNetwork(edge: ProcessNetworkEdge): string {
 export function describeFile(edge: ProcessFileEdge): string {
   const count = edge.count > 1 ? ` x${edge.count}` : '';
   const bytes = edge.bytes !== undefined && edge.bytes !== null ? ` (${edge.bytes} B)` : '';
-  return `${edge.operation} ${terminalSafe(edge.path)}${count}${bytes}`;
+  return `${terminalSafe(edge.operation)} ${terminalSafe(edge.path)}${count}${bytes}`;
 }

@@ -27,7 +27,9 @@ export function registerSearchCommand(program: Command): void {
           ? `${terminalSafe(node.pod.namespace ?? '')}/${terminalSafe(node.pod.name)}`
           : terminalSafe(node.node_name ?? '');
         console.log(`${where} ${describeProcess(node)}`);
-        console.log(`    exec_id ${node.exec_id}  source ${terminalSafe(node.source)}`);
+        console.log(
+          `    exec_id ${terminalSafe(node.exec_id)}  source ${terminalSafe(node.source)}`,
+        );
         for (const edge of node.network) console.log(`    net  ${describeNetwork(edge)}`);
         for (const edge of node.files) console.log(`    file ${describeFile(edge)}`);
       }
