@@ -76,6 +76,8 @@ export async function importInputs(
   }
   const orphans = await store.attributeOrphans(source);
   summary.attributedLater = orphans.attributed;
+  // Two hosts under one node name collide on every exec: name each exec_id once.
+  summary.collisions = [...new Set(summary.collisions)];
   summary.unattributed = orphans.remaining;
   return summary;
 }

@@ -190,7 +190,7 @@ export class SqliteEventWriter {
     }
   }
 
-  /** Upserts one process; returns true when a second, different exec event named its exec_id. */
+  /** Upserts one process; returns true when another, different exec event named its exec_id. */
   private writeProcess(
     source: SourceInfo,
     process: TetragonProcess,
@@ -214,7 +214,8 @@ export class SqliteEventWriter {
       rank: Math.max(rank, known?.rank ?? 0),
       seen: seenBit | (known?.seen ?? 0),
     });
-    return rank === RANK_EXEC && row.execEventCount === 2;
+    // Only events not stored before reach this point, so any count above one is a new collision.
+    return rank === RANK_EXEC && row.execEventCount > 1;
   }
 
   private writeExit(source: SourceInfo, parsed: ParsedEvent, execId: string, time: string | null) {
