@@ -30,7 +30,7 @@ const RANK_ANCESTOR = 0;
  * ancestors are repeated in every event, so most upserts would rewrite what is there; the
  * cache skips those. Cleared whole when full: a miss only costs one redundant upsert.
  */
-const KNOWN_EXECUTIONS_LIMIT = 200_000;
+const KNOWN_EXECUTIONS_LIMIT = 100_000;
 
 const UPSERT_EXECUTION_SQL = `
 INSERT INTO executions (source_id, exec_id, parent_exec_id, node_name, pid, uid, auid, cwd,

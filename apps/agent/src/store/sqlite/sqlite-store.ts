@@ -53,9 +53,9 @@ export class SqliteStore implements Store {
     // last transactions, never corrupt the file.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
-    // The default 2 MB page cache thrashes once the indexes outgrow it; 64 MB keeps their
+    // The default 2 MB page cache thrashes once the indexes outgrow it; 32 MB keeps their
     // upper levels in memory. Negative values are KiB.
-    db.pragma('cache_size = -65536');
+    db.pragma('cache_size = -32768');
     try {
       migrate(drizzle(db), { migrationsFolder: sqliteMigrationsFolder });
     } catch (error) {
