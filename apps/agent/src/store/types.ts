@@ -1,4 +1,10 @@
-import type { ParsedEvent, ProcessNode, ProcessTree, ValidProcessFilters } from '@proctrail/schema';
+import type {
+  EventKind,
+  ParsedEvent,
+  ProcessNode,
+  ProcessTree,
+  ValidProcessFilters,
+} from '@proctrail/schema';
 
 /** One event on its way into a store: validated, with the JSON it came from. */
 export interface IngestItem {
@@ -7,8 +13,26 @@ export interface IngestItem {
   raw: unknown;
 }
 
+/**
+ * An event as stored. Ids increase with every write, across sources, so a live subscriber can
+ * resume after the last id it saw.
+ */
+export interface StoredEvent {
+  id: number;
+  sourceId: number;
+  kind: EventKind;
+  /** In the sortable form of toSortableTime; null when the event carries no time. */
+  time: string | null;
+  execId: string | null;
+  nodeName: string | null;
+  /** The event as canonical Tetragon JSON (what export prints). */
+  json: string;
+}
+
 /** What one batch changed. */
 export interface WriteResult {
+  /** The events this batch stored, in order; duplicates are not among them. */
+  events: StoredEvent[];
   /** Events stored; duplicates of stored events are not counted here. */
   stored: number;
   duplicates: number;

@@ -121,6 +121,7 @@ export class SqliteEventWriter {
 
   private writeItems(source: SourceInfo, items: readonly IngestItem[]): WriteResult {
     const result: WriteResult = {
+      events: [],
       stored: 0,
       duplicates: 0,
       byKind: {},
@@ -158,6 +159,15 @@ export class SqliteEventWriter {
       return;
     }
     const eventId = Number(inserted.lastInsertRowid);
+    result.events.push({
+      id: eventId,
+      sourceId: source.id,
+      kind: parsed.kind,
+      time,
+      execId,
+      nodeName,
+      json: canonical,
+    });
     result.stored++;
     result.byKind[parsed.kind] = (result.byKind[parsed.kind] ?? 0) + 1;
 
