@@ -3,6 +3,8 @@ import type {
   ParsedEvent,
   ProcessNode,
   ProcessTree,
+  TetragonProcess,
+  ValidEventFilters,
   ValidProcessFilters,
 } from '@proctrail/schema';
 
@@ -56,6 +58,17 @@ export interface TreeOptions {
   maxDescendants?: number;
 }
 
+/** What the store holds, counted; the API's stats.summary adds what the sensor lost. */
+export interface StoreStats {
+  events: number;
+  byKind: Record<string, number>;
+  byBinary: Array<{ binary: string; events: number }>;
+  byNode: Array<{ node: string; events: number }>;
+  executions: number;
+  placeholders: number;
+  unattributed: number;
+}
+
 /** A stored process matched by a search. */
 export type ProcessMatch = ProcessNode;
 
@@ -79,11 +92,25 @@ export interface Store {
   exportEvents(
     filters: Omit<ValidProcessFilters, 'limit'> & { limit?: number },
   ): AsyncIterable<string>;
+  /**
+   * The process objects of a source's executions that have not exited, oldest first: after
+   * a restart, the agent gives the processes still running the exec_ids they had.
+   */
+  runningExecutions(source: SourceInfo): Promise<TetragonProcess[]>;
   counts(): Promise<{
     events: number;
     executions: number;
     placeholders: number;
     unattributed: number;
   }>;
+  /**
+   * Stored events with ids above `afterId` matching `filters`, in id order, `limit` at most:
+   * the API's event pages, and what a live subscriber missed beyond the bus's memory.
+   */
+  eventsAfter(afterId: number, filters: ValidEventFilters, limit: number): Promise<StoredEvent[]>;
+  sourceNamed(name: string): Promise<SourceInfo | undefined>;
+  stats(topBinaries: number): Promise<StoreStats>;
+  /** The newest stored event's id and time; undefined for an empty store. */
+  lastEvent(): Promise<{ id: number; time: string | null } | undefined>;
   close(): Promise<void>;
 }

@@ -9,12 +9,16 @@ import {
   timeToEpochNs,
   type EventBody,
   type ProcessTree,
+  type TetragonProcess,
+  type ValidEventFilters,
   type ValidProcessFilters,
 } from '@proctrail/schema';
 import { StoreError } from '../errors';
 import type { IngestItem, SourceInfo, Store, TreeOptions, WriteResult } from '../types';
 import { SqliteEventWriter } from './event-writer';
+import { eventsAfter, sourceNamed } from './event-queries';
 import { processConditions, searchProcesses } from './search';
+import { lastEvent, storeStats } from './stats-queries';
 import { SqliteTreeQueries } from './tree-queries';
 
 /** How far a start time may be from an exec_id-less event's to still be its process: 10 ms. */
@@ -197,6 +201,18 @@ export class SqliteStore implements Store {
       yield raw as string;
   }
 
+  async runningExecutions(source: SourceInfo): Promise<TetragonProcess[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT process_json FROM executions
+         WHERE source_id = ? AND exit_time IS NULL AND (seen & 3) != 0
+         ORDER BY start_time`,
+      )
+      .pluck()
+      .all(source.id) as string[];
+    return rows.map((json) => JSON.parse(json) as TetragonProcess);
+  }
+
   async counts() {
     const one = (sql: string) => this.db.prepare(sql).pluck().get() as number;
     return {
@@ -205,6 +221,22 @@ export class SqliteStore implements Store {
       placeholders: one('SELECT count(*) FROM executions WHERE (seen & 3) = 0'),
       unattributed: one('SELECT count(*) FROM events WHERE exec_id IS NULL AND pid IS NOT NULL'),
     };
+  }
+
+  async eventsAfter(afterId: number, filters: ValidEventFilters, limit: number) {
+    return eventsAfter(this.db, afterId, filters, limit);
+  }
+
+  async sourceNamed(name: string) {
+    return sourceNamed(this.db, name);
+  }
+
+  async stats(topBinaries: number) {
+    return storeStats(this.db, topBinaries);
+  }
+
+  async lastEvent() {
+    return lastEvent(this.db);
   }
 
   async close(): Promise<void> {
