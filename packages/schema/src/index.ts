@@ -13,3 +13,8 @@ export * from './tetragon/subjects';
 export * from './exec-id';
 export * from './api/search';
 export * from './api/process-node';
+export * from './api/process-queries';
+export * from './api/events';
+export * from './api/stats';
+export * from './api/detection';
+export * from './tetragon/compact';

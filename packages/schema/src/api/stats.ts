@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+export const statsSummaryInputSchema = z
+  .object({
+    /** How many binaries to list, most events first. */
+    topBinaries: z.number().int().min(1).max(1000).default(20),
+  })
+  .default({ topBinaries: 20 });
+
+export type StatsSummaryInput = z.input<typeof statsSummaryInputSchema>;
+
+/**
+ * Events the live sensor could not deliver, by reason ("ringbuf" for records the kernel could
+ * not write, "queue" for a full queue in user space, ...). Reported by the pipeline; absent
+ * when the API serves a database without a sensor.
+ */
+export interface LostEvents {
+  total: number;
+  byReason: Record<string, number>;
+}
+
+export interface StatsSummary {
+  events: number;
+  byKind: Record<string, number>;
+  /** The binaries with the most events, most first. */
+  byBinary: Array<{ binary: string; events: number }>;
+  byNode: Array<{ node: string; events: number }>;
+  executions: number;
+  /** Processes named by others (as parent or ancestor) but never seen themselves. */
+  placeholders: number;
+  /** Events about a process that carried no exec_id and matched none by pid and start time. */
+  unattributed: number;
+  /** Null when no sensor runs: a database served on its own loses nothing. */
+  lost: LostEvents | null;
+  lastEventTime: string | null;
+}
