@@ -137,16 +137,29 @@ function edgeFromSock(type: string, sock: SockArg, bytes: number | undefined): N
   return edge;
 }
 
+/**
+ * Proctrail's own close events carry the connection's byte counters as size arguments
+ * labelled `bytes_sent` and `bytes_received`.
+ */
+function withLabeledCounters(edge: NetworkEdge, args: KprobeArgument[]): NetworkEdge {
+  for (const arg of args) {
+    if (arg.size_arg === undefined) continue;
+    if (arg.label === 'bytes_sent') edge.bytesSent = Number(arg.size_arg);
+    if (arg.label === 'bytes_received') edge.bytesReceived = Number(arg.size_arg);
+  }
+  return edge;
+}
+
 function kprobeNetworkEdges(body: EventBody<'process_kprobe'>): NetworkEdge[] {
   const hook = hookName(body.function_name ?? '');
   const type = NETWORK_HOOKS[hook] ?? hook;
   const args = body.args ?? [];
   const edges: NetworkEdge[] = [];
-  const bytes = returnValue(body) ?? firstNumber(args.filter((a) => !a.sock_arg));
+  const bytes = returnValue(body) ?? firstNumber(args.filter((a) => !a.sock_arg && !a.label));
   for (const arg of args) {
-    if (arg.sock_arg && isIpSocket(arg.sock_arg))
-      edges.push(edgeFromSock(type, arg.sock_arg, bytes));
-    else if (arg.sockaddr_arg?.addr && IP_FAMILIES.has(arg.sockaddr_arg.family ?? 'AF_INET')) {
+    if (arg.sock_arg && isIpSocket(arg.sock_arg)) {
+      edges.push(withLabeledCounters(edgeFromSock(type, arg.sock_arg, bytes), args));
+    } else if (arg.sockaddr_arg?.addr && IP_FAMILIES.has(arg.sockaddr_arg.family ?? 'AF_INET')) {
       const edge: NetworkEdge = { type, daddr: arg.sockaddr_arg.addr };
       if (arg.sockaddr_arg.family) edge.family = arg.sockaddr_arg.family;
       if (arg.sockaddr_arg.port !== undefined) edge.dport = arg.sockaddr_arg.port;

@@ -117,6 +117,21 @@ export const processSchema = z.object({
   binary_properties: binaryPropertiesSchema.optional(),
   user: z.object({ name: z.string().optional() }).optional(),
   in_init_tree: z.boolean().optional(),
+  /**
+   * Proctrail's extension, absent from Tetragon's proto (its readers ignore it): those of
+   * fds 0 to 2 that were network sockets at exec, with their peer. A shell whose stdin and
+   * stdout are a TCP connection is what a reverse shell looks like.
+   */
+  stdio_sockets: z
+    .array(
+      z.object({
+        fd: z.number().int().min(0).max(2),
+        family: z.string().optional(),
+        peer_address: z.string().optional(),
+        peer_port: uint32.optional(),
+      }),
+    )
+    .optional(),
   environment_variables: z
     .array(z.object({ Key: z.string().optional(), Value: z.string().optional() }))
     .optional(),

@@ -1,0 +1,121 @@
+import { hostname } from 'node:os';
+import { startSensor, type Sensor, type SensorCounters, type SensorRecord } from '@proctrail/bpf';
+import type { Logger } from 'pino';
+import { BootClock } from '../process/clock';
+import { ProcessCache } from '../process/process-cache';
+import type { IngestItem, SourceInfo, Store, WriteResult } from '../store/types';
+import { EventBuilder } from './event-builder';
+import { restoredExecutions } from './restore';
+import { StoreBatcher, type StoredEventSink } from './store-batcher';
+
+export interface AgentOptions {
+  store: Store;
+  logger: Logger;
+  /** The node name in exec_ids and events; the host name by default. */
+  nodeName?: string;
+  /** Paths (and prefixes, ending in /) whose opens, reads and writes are recorded. */
+  watchedPaths?: readonly string[];
+  /** Attach `ancestors` to every event. */
+  ancestors?: boolean;
+  /** Where stored events go next: the live bus. */
+  sink?: StoredEventSink;
+  /** Told about every batch stored, with its latency: metrics. */
+  onWritten?: (result: WriteResult, latencyMs: number) => void;
+  flushIntervalMs?: number;
+}
+
+/** What the agent has done since it started. */
+export interface AgentCounters {
+  sensor: SensorCounters;
+  /** Events stored, and events lost because a store write failed. */
+  stored: number;
+  storeFailures: number;
+  /** Events waiting to be written. */
+  queueDepth: number;
+  /** Executions the process cache holds. */
+  cachedExecutions: number;
+}
+
+/**
+ * The live pipeline: sensor records become Tetragon events about whole processes (through the
+ * process cache), which are written to the store in batches and handed to the live bus.
+ */
+export class Agent {
+  private constructor(
+    readonly nodeName: string,
+    private readonly written: { stored: number; storeFailures: number },
+    readonly source: SourceInfo,
+    private readonly sensor: Sensor,
+    private readonly cache: ProcessCache,
+    private readonly batcher: StoreBatcher,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(options: AgentOptions): Promise<Agent> {
+    const nodeName = options.nodeName ?? hostname();
+    const logger = options.logger.child({ stage: 'pipeline' });
+    const store = options.store;
+    const source = await store.source(`agent:${nodeName}`, 'agent');
+    const clock = new BootClock();
+    const cache = new ProcessCache(nodeName);
+    const builder = new EventBuilder(cache, clock, { nodeName, ancestors: options.ancestors });
+
+    const written = { stored: 0, storeFailures: 0 };
+    const batcher = new StoreBatcher(store, source, {
+      flushIntervalMs: options.flushIntervalMs ?? 100,
+      onWritten: (result, latencyMs) => {
+        written.stored += result.stored;
+        options.sink?.publish(result.events);
+        options.onWritten?.(result, latencyMs);
+      },
+      onError: (error, dropped) => {
+        written.storeFailures += dropped;
+        logger.error({ err: error, dropped }, 'store write failed; batch dropped');
+      },
+    });
+
+    // Attach first, then read /proc: a process is in the snapshot, or seen starting, or both.
+    const sensor = await startSensor({ watchedPaths: options.watchedPaths });
+    const running = await store.runningExecutions(source);
+    const restored = restoredExecutions(sensor.snapshot, running, clock);
+    batcher.push(builder.seed(sensor.snapshot, restored));
+    const agent = new Agent(nodeName, written, source, sensor, cache, batcher, logger);
+
+    sensor.on('batch', (records: SensorRecord[]) => {
+      const items: IngestItem[] = [];
+      for (const record of records) items.push(...builder.build(record));
+      batcher.push(items);
+    });
+    sensor.on('error', (error) => logger.error({ err: error }, 'building events failed'));
+    batcher.start();
+    logger.info(
+      { node: nodeName, snapshot: sensor.snapshot.length, restored: restored.size },
+      'agent started',
+    );
+    return agent;
+  }
+
+  counters(): AgentCounters {
+    return {
+      sensor: this.sensor.counters(),
+      stored: this.written.stored,
+      storeFailures: this.written.storeFailures,
+      queueDepth: this.batcher.depth,
+      cachedExecutions: this.cache.size,
+    };
+  }
+
+  /**
+   * Stops the hooks, then writes every event already received before it resolves: a SIGTERM
+   * loses nothing the kernel had handed over.
+   */
+  async stop(): Promise<void> {
+    await this.sensor.settle(50, 1000);
+    this.sensor.stop();
+    await this.batcher.stop();
+    this.logger.info(
+      { stored: this.written.stored, lost: this.sensor.counters().lost },
+      'agent stopped',
+    );
+  }
+}
