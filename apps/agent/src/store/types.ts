@@ -87,7 +87,8 @@ export interface Store {
   /** The sources in which a process with this exec_id is stored. */
   sourcesOf(execId: string): Promise<SourceInfo[]>;
   tree(source: SourceInfo, execId: string, options?: TreeOptions): Promise<ProcessTree | undefined>;
-  search(filters: ValidProcessFilters): Promise<ProcessMatch[]>;
+  /** Newest first; `offset` skips that many matches (the API's pages). */
+  search(filters: ValidProcessFilters, offset?: number): Promise<ProcessMatch[]>;
   /** Stored events as lines of Tetragon JSON, oldest first; `since`/`until` bound event times. */
   exportEvents(
     filters: Omit<ValidProcessFilters, 'limit'> & { limit?: number },

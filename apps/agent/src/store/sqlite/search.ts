@@ -96,6 +96,7 @@ export function searchProcesses(
   db: Database.Database,
   trees: SqliteTreeQueries,
   filters: ValidProcessFilters,
+  offset = 0,
 ): ProcessNode[] {
   const where = processConditions(filters);
   const sql = `
@@ -106,8 +107,9 @@ export function searchProcesses(
     LEFT JOIN executions p ON p.source_id = e.source_id AND p.exec_id = e.parent_exec_id
     ${where.length ? `WHERE ${where.map((c) => c.sql).join(' AND ')}` : ''}
     ORDER BY e.start_time DESC, e.id DESC
-    LIMIT ?`;
-  const rows = db.prepare(sql).all(...where.flatMap((c) => c.params), filters.limit) as SearchRow[];
+    LIMIT ? OFFSET ?`;
+  const params = [...where.flatMap((c) => c.params), filters.limit, offset];
+  const rows = db.prepare(sql).all(...params) as SearchRow[];
 
   const bySource = new Map<number, SearchRow[]>();
   for (const row of rows) bySource.set(row.sourceId, [...(bySource.get(row.sourceId) ?? []), row]);

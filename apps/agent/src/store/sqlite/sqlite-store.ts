@@ -165,8 +165,8 @@ export class SqliteStore implements Store {
     return this.trees.tree(source, execId, options);
   }
 
-  async search(filters: ValidProcessFilters) {
-    return searchProcesses(this.db, this.trees, filters);
+  async search(filters: ValidProcessFilters, offset = 0) {
+    return searchProcesses(this.db, this.trees, filters, offset);
   }
 
   async *exportEvents(
