@@ -1,0 +1,21 @@
+import type { Logger } from 'pino';
+import type { LostEvents } from '@proctrail/schema';
+import type { LiveBus } from '../live/live-bus';
+import type { Store } from '../store/types';
+
+/**
+ * What the sensor pipeline reports to the API about itself. The pipeline implements it; a
+ * database served without a sensor has none, and stats.summary then says `lost: null`.
+ */
+export interface PipelineStatsProvider {
+  /** Events lost so far, by reason (ringbuf, queue, decode, ...). Called per request: keep cheap. */
+  lostEvents(): LostEvents;
+}
+
+/** What every procedure may use; built once per server, shared by all requests. */
+export interface ApiContext {
+  store: Store;
+  bus: LiveBus;
+  stats: PipelineStatsProvider | undefined;
+  logger: Logger;
+}

@@ -1,0 +1,15 @@
+import { detectionRouter } from './routers/detection';
+import { eventRouter } from './routers/event';
+import { processRouter } from './routers/process';
+import { statsRouter } from './routers/stats';
+import { router } from './trpc';
+
+/** The agent's API: one router per resource. */
+export const appRouter = router({
+  process: processRouter,
+  event: eventRouter,
+  stats: statsRouter,
+  detection: detectionRouter,
+});
+
+export type AppRouter = typeof appRouter;
