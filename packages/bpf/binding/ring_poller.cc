@@ -15,8 +15,10 @@ constexpr size_t kBatchBytes = 256 * 1024;
 // ring buffer fills and the kernel counts drops: memory stays bounded.
 constexpr size_t kMaxQueuedBatches = 16;
 
-// How long a poll waits for records; also the longest a Stop() waits for the thread.
-constexpr int kPollTimeoutMs = 50;
+// How long a poll waits for a wakeup. The programs wake this thread only once 256 KiB are
+// waiting (PT_WAKEUP_BYTES in common.h), so a timeout is when trickling records are read:
+// the longest a record waits, and the longest a Stop() waits for the thread.
+constexpr int kPollTimeoutMs = 10;
 
 } // namespace
 
@@ -105,6 +107,10 @@ bool RingPoller::Flush() {
 void RingPoller::Run() {
     while (!stopping_.load()) {
         int n = ring_buffer__poll(ring_, kPollTimeoutMs);
+        if (n == 0) {
+            // Timed out without a wakeup: read what arrived below the wakeup threshold.
+            n = ring_buffer__consume(ring_);
+        }
         if (n == -EINTR) {
             continue;
         }

@@ -39,7 +39,10 @@ test(
     });
     const port = await listen(server);
     // The listener lives in this process: its accept must be reported, so keep our records.
-    const sensor = await startSensor({ ignoreOwnProcess: false });
+    const sensor = await startSensor({ ignoreOwnProcess: false }).catch((error: unknown) => {
+      server.close();
+      throw error;
+    });
     const records = collect(sensor);
 
     try {

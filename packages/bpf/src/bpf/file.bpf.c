@@ -220,7 +220,7 @@ static __always_inline void io_exit(long ret) {
     rec->reserved = 0;
     rec->result = ret;
     rec->file_cookie = io.file;
-    bpf_ringbuf_submit(rec, 0);
+    bpf_ringbuf_submit(rec, wakeup_flags());
 }
 
 SEC("tp_btf/sys_enter")

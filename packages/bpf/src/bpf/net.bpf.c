@@ -90,7 +90,7 @@ static __always_inline void emit_sock(__u16 kind, __s32 fd, __s32 result,
         rec->bytes_received = BPF_CORE_READ(tp, bytes_received);
         rec->header.flags |= PT_FLAG_HAS_BYTES;
     }
-    bpf_ringbuf_submit(rec, 0);
+    bpf_ringbuf_submit(rec, wakeup_flags());
 }
 
 /* Exit of connect or listen: pairs with the fd remembered at entry. */

@@ -182,7 +182,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
     rec->child_tid = BPF_CORE_READ(child, pid);
     rec->child_start_ns = BPF_CORE_READ(child, start_boottime);
     rec->parent_start_ns = BPF_CORE_READ(parent, group_leader, start_boottime);
-    bpf_ringbuf_submit(rec, 0);
+    bpf_ringbuf_submit(rec, wakeup_flags());
     return 0;
 }
 
@@ -204,7 +204,7 @@ int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead) {
     rec->exit_code = BPF_CORE_READ(task, exit_code);
     rec->reserved = 0;
     rec->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
-    bpf_ringbuf_submit(rec, 0);
+    bpf_ringbuf_submit(rec, wakeup_flags());
     return 0;
 }
 
