@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <linux/types.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -118,7 +119,7 @@ SensorHandle::~SensorHandle() {
 }
 
 void SensorHandle::Configure(Napi::Env env, const Napi::Object &options) {
-    uint32_t ring_bytes = RequireUint(options, "ringBufferBytes", 16u << 20);
+    uint32_t ring_bytes = RequireUint(options, "ringBufferBytes", 4u << 20);
     uint32_t argv_limit = RequireUint(options, "argvLimitBytes", 4096);
     uint32_t self_pid = RequireUint(options, "selfPid", 0);
 
@@ -207,6 +208,9 @@ Napi::Value SensorHandle::Load(const Napi::CallbackInfo &info) {
         throw MakeBpfError(env, program.empty() ? "load" : "load " + program, -err, log);
     }
     loaded_ = true;
+    // libbpf parsed the kernel's BTF (tens of MB) for CO-RE and freed it after load; hand those
+    // pages back to the system so the sensor's resident size stays small.
+    malloc_trim(0);
     return env.Undefined();
 }
 

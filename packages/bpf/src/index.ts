@@ -3,7 +3,7 @@
  * out typed records (exec, fork, exit, connect, accept, listen, close, open, read, write) in
  * batches; decodeBatch() and the layouts are exported for tools that read raw batches.
  */
-export { startSensor, Sensor } from './sensor';
+export { startSensor, Sensor, DEFAULT_RING_BUFFER_BYTES } from './sensor';
 export type { SensorOptions, BatchListener, ErrorListener } from './sensor';
 export type { SensorCounters, KindCounters } from './counters';
 export type * from './records';

@@ -13,10 +13,18 @@ import type { SensorRecord } from './records';
 import { readProcessSnapshot, type SnapshotProcess } from './snapshot';
 import { DEFAULT_WATCHED_PATHS, encodeWatchedPaths, validateWatchedPaths } from './watch';
 
+/**
+ * 4 MiB holds about 8,000 exec records or 85,000 file records: the reader is woken at 256 KiB,
+ * so this is headroom for a stalled JavaScript thread. The ring is mapped twice into the
+ * process (records may wrap), so it counts twice in RSS: raise it for bursty hosts, at that
+ * price.
+ */
+export const DEFAULT_RING_BUFFER_BYTES = 4 << 20;
+
 export interface SensorOptions {
   /** The linked BPF object; defaults to build/bpf/proctrail.bpf.o of this package. */
   objectPath?: string;
-  /** Ring buffer size in bytes: a power of two, at least 4096. Default 16 MiB. */
+  /** Ring buffer size in bytes: a power of two, at least 4096. Default 4 MiB. */
   ringBufferBytes?: number;
   /** Bytes of argv copied at exec (1..16384); longer ones are cut and flagged. Default 4096. */
   argvLimitBytes?: number;
@@ -185,7 +193,7 @@ function openHandle(options: SensorOptions): NativeSensorHandle {
   const { SensorHandle } = loadNative();
   try {
     return new SensorHandle(options.objectPath ?? DEFAULT_OBJECT_PATH, {
-      ringBufferBytes: options.ringBufferBytes ?? 16 << 20,
+      ringBufferBytes: options.ringBufferBytes ?? DEFAULT_RING_BUFFER_BYTES,
       argvLimitBytes: options.argvLimitBytes ?? 4096,
       selfPid: options.ignoreOwnProcess === false ? 0 : process.pid,
       disabledPrograms: disabledPrograms(options.hooks),

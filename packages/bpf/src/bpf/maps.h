@@ -11,7 +11,7 @@
 /* Size is set from user space before load (ringBufferBytes); this is only the default. */
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, 16 << 20);
+    __uint(max_entries, 4 << 20);
 } events SEC(".maps") __weak;
 
 struct {
