@@ -9,7 +9,7 @@ import { startSensor } from './sensor';
 import { kernelSkipReason } from './testing/kernel';
 import { generateCProject, timed } from './testing/workloads';
 
-const PAIRS = 5;
+const PAIRS = 7;
 const C_FILES = 150;
 const STORM = 3000;
 
