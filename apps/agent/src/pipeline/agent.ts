@@ -19,6 +19,8 @@ export interface AgentOptions {
   ancestors?: boolean;
   /** Where stored events go next: the live bus. */
   sink?: StoredEventSink;
+  /** Told about the events built from each sensor batch, before they are stored: metrics. */
+  onBuilt?: (items: readonly IngestItem[]) => void;
   /** Told about every batch stored, with its latency: metrics. */
   onWritten?: (result: WriteResult, latencyMs: number) => void;
   flushIntervalMs?: number;
@@ -84,6 +86,7 @@ export class Agent {
     sensor.on('batch', (records: SensorRecord[]) => {
       const items: IngestItem[] = [];
       for (const record of records) items.push(...builder.build(record));
+      options.onBuilt?.(items);
       batcher.push(items);
     });
     sensor.on('error', (error) => logger.error({ err: error }, 'building events failed'));
@@ -109,7 +112,12 @@ export class Agent {
    * Stops the hooks, then writes every event already received before it resolves: a SIGTERM
    * loses nothing the kernel had handed over.
    */
+  get stopped(): boolean {
+    return this.sensor.stopped;
+  }
+
   async stop(): Promise<void> {
+    if (this.sensor.stopped) return;
     await this.sensor.settle(50, 1000);
     this.sensor.stop();
     await this.batcher.stop();

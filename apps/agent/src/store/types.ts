@@ -113,5 +113,13 @@ export interface Store {
   stats(topBinaries: number): Promise<StoreStats>;
   /** The newest stored event's id and time; undefined for an empty store. */
   lastEvent(): Promise<{ id: number; time: string | null } | undefined>;
+  /**
+   * Retention: deletes events older than `before` (sortable time) and, while the live data
+   * is larger than `maxBytes`, the oldest events; executions go once nothing refers to them.
+   */
+  prune(options: {
+    before?: string;
+    maxBytes?: number;
+  }): Promise<{ events: number; executions: number }>;
   close(): Promise<void>;
 }

@@ -16,6 +16,7 @@ import {
 import { StoreError } from '../errors';
 import type { IngestItem, SourceInfo, Store, TreeOptions, WriteResult } from '../types';
 import { SqliteEventWriter } from './event-writer';
+import { pruneOlderThan, pruneToSize } from './retention';
 import { eventsAfter, sourceNamed } from './event-queries';
 import { processConditions, searchProcesses } from './search';
 import { lastEvent, storeStats } from './stats-queries';
@@ -237,6 +238,18 @@ export class SqliteStore implements Store {
 
   async lastEvent() {
     return lastEvent(this.db);
+  }
+
+  async prune(options: { before?: string; maxBytes?: number }) {
+    const total = { events: 0, executions: 0 };
+    for (const result of [
+      options.before ? pruneOlderThan(this.db, options.before) : undefined,
+      options.maxBytes ? pruneToSize(this.db, options.maxBytes) : undefined,
+    ]) {
+      total.events += result?.events ?? 0;
+      total.executions += result?.executions ?? 0;
+    }
+    return total;
   }
 
   async close(): Promise<void> {

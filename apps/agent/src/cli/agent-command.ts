@@ -1,0 +1,172 @@
+import { hostname } from 'node:os';
+import type { Command } from 'commander';
+import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { DEFAULT_WATCHED_PATHS } from '@proctrail/bpf';
+import { epochNsToTime, subjectsOf } from '@proctrail/schema';
+import { checkExposure, DEFAULT_LISTEN, parseListen } from '../api/listen-address';
+import { startApiServer } from '../api/server';
+import { JsonlExporter } from '../export/jsonl-exporter';
+import { LiveBus } from '../live/live-bus';
+import { createAgentMetrics, type AgentMetrics } from '../metrics/metrics';
+import { Agent } from '../pipeline/agent';
+import type { IngestItem, Store } from '../store/types';
+import { addDatabaseOption, databasePath, openStore } from './options';
+import { stopSignal, tokenFrom } from './serve-command';
+import { parseDuration, parseSize } from './units';
+
+/** How often queue depths and kernel loss are read into the metrics. */
+const METRICS_INTERVAL_MS = 1000;
+/** How often retention runs (and once at start). */
+const RETENTION_INTERVAL_MS = 10 * 60_000;
+
+interface AgentCommandOptions {
+  db?: string;
+  listen: string;
+  token?: string;
+  nodeName?: string;
+  watchPath: string[];
+  export?: string;
+  exportMaxMb: number;
+  retain?: number;
+  maxDbSize?: number;
+  ancestors?: boolean;
+}
+
+export function registerAgentCommand(program: Command): void {
+  addDatabaseOption(
+    program
+      .command('agent')
+      .description('record what runs on this host (eBPF) into the database and serve the API')
+      .option('--listen <host:port>', 'API address', DEFAULT_LISTEN)
+      .option('--token <token>', 'require this bearer token (default: $PROCTRAIL_TOKEN)')
+      .option('--node-name <name>', 'node name in exec_ids and events (default: the host name)')
+      .option(
+        '--watch-path <path>',
+        'also record opens, reads and writes of this path (a trailing / watches a directory)',
+        (value: string, list: string[]) => [...list, value],
+        [],
+      )
+      .option('--export <file.jsonl>', 'also append events as Tetragon JSON lines to this file')
+      .option('--export-max-mb <mb>', 'rotate the export file at this size', Number, 10)
+      .option('--retain <duration>', 'delete events older than this (e.g. 30d)', parseDuration)
+      .option(
+        '--max-db-size <size>',
+        'delete the oldest events beyond this size (e.g. 10GB)',
+        parseSize,
+      )
+      .option('--ancestors', 'attach every ancestor to each event, as Tetragon --enable-ancestors'),
+  ).action(async (options: AgentCommandOptions) => {
+    process.exitCode = await runAgent(options);
+  });
+}
+
+async function runAgent(options: AgentCommandOptions): Promise<number> {
+  const logger = pino({ level: process.env.PROCTRAIL_LOG_LEVEL ?? 'info' }, pino.destination(2));
+  const token = tokenFrom(options.token);
+  // Refuse an exposed listener without a token before touching the kernel.
+  checkExposure(parseListen(options.listen), token);
+
+  const store = openStore(options.db);
+  const registry = new Registry();
+  const metrics = createAgentMetrics(registry);
+  const bus = new LiveBus({ store, metrics });
+  const exporter = options.export
+    ? new JsonlExporter(options.export, { maxBytes: options.exportMaxMb * 1_000_000 })
+    : undefined;
+  const nodeName = options.nodeName ?? hostname();
+
+  let agent: Agent | undefined;
+  try {
+    agent = await Agent.start({
+      store,
+      logger,
+      nodeName,
+      watchedPaths: [...DEFAULT_WATCHED_PATHS, ...options.watchPath],
+      ancestors: options.ancestors,
+      sink: {
+        publish(events) {
+          bus.publish(events);
+          exporter?.write(events);
+        },
+      },
+      onBuilt: (items) => countEvents(metrics, items, nodeName),
+      onWritten: (_result, latencyMs) =>
+        metrics.storeBatchSeconds.observe({ store: 'sqlite' }, latencyMs / 1000),
+    });
+    const running = agent;
+    const server = await startApiServer({
+      store,
+      bus,
+      registry,
+      listen: options.listen,
+      token,
+      logger,
+      stats: { lostEvents: () => lostEvents(running) },
+    });
+    logger.info({ db: databasePath(options.db), url: server.url, node: nodeName }, 'recording');
+
+    const timers = [
+      setInterval(() => updateGauges(metrics, running), METRICS_INTERVAL_MS),
+      ...retentionTimers(store, options, logger),
+    ];
+    const signal = await stopSignal();
+    logger.info({ signal }, 'stopping');
+    for (const timer of timers) clearInterval(timer);
+    await running.stop();
+    bus.close();
+    await server.close();
+    return 0;
+  } finally {
+    if (agent && !agent.stopped) await agent.stop();
+    exporter?.close();
+    await store.close();
+  }
+}
+
+function countEvents(metrics: AgentMetrics, items: readonly IngestItem[], node: string): void {
+  for (const item of items) {
+    const binary = metrics.binaryLabel(subjectsOf(item.parsed).process?.binary);
+    metrics.eventsTotal.inc({ type: item.parsed.kind, binary, node });
+  }
+}
+
+function lostEvents(agent: Agent) {
+  const counters = agent.counters();
+  const byReason: Record<string, number> = {
+    ringbuf: counters.sensor.lost,
+    decode: counters.sensor.decodeErrors,
+    store: counters.storeFailures,
+  };
+  return { total: Object.values(byReason).reduce((a, b) => a + b, 0), byReason };
+}
+
+/** Counters are cumulative in the agent; Prometheus counters take increments. */
+const reported = new Map<string, number>();
+
+function updateGauges(metrics: AgentMetrics, agent: Agent): void {
+  const counters = agent.counters();
+  metrics.queueDepth.set({ queue: 'store' }, counters.queueDepth);
+  for (const [reason, total] of Object.entries(lostEvents(agent).byReason)) {
+    const delta = total - (reported.get(reason) ?? 0);
+    if (delta > 0) metrics.lostEventsTotal.inc({ reason }, delta);
+    reported.set(reason, total);
+  }
+}
+
+function retentionTimers(
+  store: Store,
+  options: AgentCommandOptions,
+  logger: Logger,
+): NodeJS.Timeout[] {
+  if (!options.retain && !options.maxDbSize) return [];
+  const prune = async () => {
+    const before = options.retain
+      ? epochNsToTime(BigInt(Date.now() - options.retain) * 1_000_000n)
+      : undefined;
+    const result = await store.prune({ before, maxBytes: options.maxDbSize });
+    if (result.events || result.executions) logger.info(result, 'retention pruned');
+  };
+  void prune();
+  return [setInterval(() => void prune(), RETENTION_INTERVAL_MS)];
+}
