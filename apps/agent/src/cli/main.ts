@@ -1,7 +1,10 @@
 import { Command, CommanderError } from 'commander';
+import { registerAgentCommand } from './agent-command';
 import { registerExportCommand } from './export-command';
 import { registerImportCommand } from './import-command';
 import { registerSearchCommand } from './search-command';
+import { registerServeCommand } from './serve-command';
+import { registerTailCommand } from './tail-command';
 import { registerTreeCommand } from './tree-command';
 
 export function buildProgram(): Command {
@@ -9,10 +12,13 @@ export function buildProgram(): Command {
     .description('Process-tree forensics for Linux: what ran, who started it, what it touched')
     .showHelpAfterError('(add --help for the options)')
     .exitOverride();
+  registerAgentCommand(program);
   registerImportCommand(program);
   registerTreeCommand(program);
   registerSearchCommand(program);
   registerExportCommand(program);
+  registerServeCommand(program);
+  registerTailCommand(program);
   return program;
 }
 

@@ -17,7 +17,13 @@ export class LiveEvent {
   private value: Record<string, unknown> | undefined;
   private parsedEvent: ParsedEvent | null | undefined;
 
-  constructor(readonly stored: StoredEvent) {}
+  /** `decoded` spares a parse when the caller already holds the event as an object. */
+  constructor(
+    readonly stored: StoredEvent,
+    decoded?: Record<string, unknown>,
+  ) {
+    this.value = decoded;
+  }
 
   json(): Record<string, unknown> {
     this.value ??= JSON.parse(this.stored.json) as Record<string, unknown>;
