@@ -23,7 +23,6 @@ export interface AgentOptions {
   onBuilt?: (items: readonly IngestItem[]) => void;
   /** Told about every batch stored, with its latency: metrics. */
   onWritten?: (result: WriteResult, latencyMs: number) => void;
-  flushIntervalMs?: number;
 }
 
 /** What the agent has done since it started. */
@@ -64,7 +63,6 @@ export class Agent {
 
     const written = { stored: 0, storeFailures: 0 };
     const batcher = new StoreBatcher(store, source, {
-      flushIntervalMs: options.flushIntervalMs ?? 100,
       onWritten: (result, latencyMs) => {
         written.stored += result.stored;
         options.sink?.publish(result.events);
@@ -90,7 +88,6 @@ export class Agent {
       batcher.push(items);
     });
     sensor.on('error', (error) => logger.error({ err: error }, 'building events failed'));
-    batcher.start();
     logger.info(
       { node: nodeName, snapshot: sensor.snapshot.length, restored: restored.size },
       'agent started',
