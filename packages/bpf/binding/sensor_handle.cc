@@ -80,6 +80,8 @@ Napi::Function SensorHandle::Define(Napi::Env env) {
                            InstanceMethod<&SensorHandle::SetWatchPatterns>("setWatchPatterns"),
                            InstanceMethod<&SensorHandle::ProgramNames>("programNames"),
                            InstanceMethod<&SensorHandle::PollError>("pollError"),
+                           InstanceMethod<&SensorHandle::EnableRunTimeStats>("enableRunTimeStats"),
+                           InstanceMethod<&SensorHandle::ProgramStats>("programStats"),
                        });
 }
 
@@ -293,6 +295,10 @@ void SensorHandle::Shutdown() {
         bpf_link__destroy(link);
     }
     links_.clear();
+    if (stats_fd_ >= 0) {
+        close(stats_fd_);
+        stats_fd_ = -1;
+    }
     if (object_) {
         bpf_object__close(object_);
         object_ = nullptr;
@@ -363,6 +369,53 @@ Napi::Value SensorHandle::ProgramNames(const Napi::CallbackInfo &info) {
 
 Napi::Value SensorHandle::PollError(const Napi::CallbackInfo &info) {
     return Napi::Number::New(info.Env(), poller_ ? poller_->PollError() : 0);
+}
+
+// enableRunTimeStats(): the kernel times every BPF program run (two clock reads each) for as
+// long as this handle lives, as `sysctl kernel.bpf_stats_enabled=1` would, without leaving the
+// setting behind if the process dies.
+Napi::Value SensorHandle::EnableRunTimeStats(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (stats_fd_ >= 0) {
+        return env.Undefined();
+    }
+    int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+    if (fd < 0) {
+        throw MakeBpfError(env, "enableRunTimeStats", errno);
+    }
+    stats_fd_ = fd;
+    return env.Undefined();
+}
+
+// programStats(): [{ name, runTimeNs, runCount }] of every loaded program, since its load.
+// The times only grow while run-time stats are enabled (here or by the sysctl).
+Napi::Value SensorHandle::ProgramStats(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (!loaded_) {
+        throw Napi::Error::New(env, "programStats: the sensor is not loaded");
+    }
+    Napi::Array stats = Napi::Array::New(env);
+    struct bpf_program *program;
+    uint32_t i = 0;
+
+    bpf_object__for_each_program(program, object_) {
+        int fd = bpf_program__fd(program);
+        if (fd < 0) {
+            continue;
+        }
+        struct bpf_prog_info prog_info = {};
+        __u32 len = sizeof(prog_info);
+        if (bpf_obj_get_info_by_fd(fd, &prog_info, &len) != 0) {
+            throw MakeBpfError(env, std::string("programStats ") + bpf_program__name(program),
+                               errno);
+        }
+        Napi::Object entry = Napi::Object::New(env);
+        entry.Set("name", bpf_program__name(program));
+        entry.Set("runTimeNs", Napi::Number::New(env, static_cast<double>(prog_info.run_time_ns)));
+        entry.Set("runCount", Napi::Number::New(env, static_cast<double>(prog_info.run_cnt)));
+        stats.Set(i++, entry);
+    }
+    return stats;
 }
 
 } // namespace proctrail

@@ -43,11 +43,15 @@ class SensorHandle : public Napi::ObjectWrap<SensorHandle> {
     Napi::Value SetWatchPatterns(const Napi::CallbackInfo &info);
     Napi::Value ProgramNames(const Napi::CallbackInfo &info);
     Napi::Value PollError(const Napi::CallbackInfo &info);
+    Napi::Value EnableRunTimeStats(const Napi::CallbackInfo &info);
+    Napi::Value ProgramStats(const Napi::CallbackInfo &info);
 
     struct bpf_object *object_ = nullptr;
     std::vector<struct bpf_link *> links_;
     std::unique_ptr<RingPoller> poller_;
     bool loaded_ = false;
+    // Held while the kernel times every BPF program run (BPF_ENABLE_STATS); -1 when off.
+    int stats_fd_ = -1;
 };
 
 } // namespace proctrail

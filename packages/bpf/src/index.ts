@@ -6,6 +6,7 @@
 export { startSensor, Sensor, DEFAULT_RING_BUFFER_BYTES } from './sensor';
 export type { SensorOptions, BatchListener, ErrorListener } from './sensor';
 export type { SensorCounters, KindCounters } from './counters';
+export type { ProgramRunStats } from './native';
 export type * from './records';
 export { SensorError } from './errors';
 export { DEFAULT_WATCHED_PATHS, validateWatchedPaths } from './watch';

@@ -24,6 +24,15 @@ export interface NativeSensorHandle {
   setWatchPatterns(patterns: Buffer): void;
   programNames(): string[];
   pollError(): number;
+  enableRunTimeStats(): void;
+  programStats(): ProgramRunStats[];
+}
+
+/** Time the kernel spent in one BPF program, counted while run-time stats are enabled. */
+export interface ProgramRunStats {
+  name: string;
+  runTimeNs: number;
+  runCount: number;
 }
 
 interface NativeModule {

@@ -7,7 +7,12 @@ import { findCgroupV2Root } from './cgroup-root';
 import { addKernelCounters, emptyKindCounters, type SensorCounters } from './counters';
 import { decodeBatch } from './decode';
 import { SensorError } from './errors';
-import { DEFAULT_OBJECT_PATH, loadNative, type NativeSensorHandle } from './native';
+import {
+  DEFAULT_OBJECT_PATH,
+  loadNative,
+  type NativeSensorHandle,
+  type ProgramRunStats,
+} from './native';
 import { FILE_PROGRAMS, NETWORK_PROGRAMS } from './programs';
 import type { SensorRecord } from './records';
 import { readProcessSnapshot, type SnapshotProcess } from './snapshot';
@@ -114,6 +119,27 @@ export class Sensor {
       return this.counters();
     } catch {
       return { ...structuredClone(this.#counts), lost: 0, helperErrors: 0 };
+    }
+  }
+
+  /**
+   * Makes the kernel time every run of every BPF program (not only this sensor's) until stop():
+   * two clock reads per run, so for measurement, not for production. Throws SensorError.
+   */
+  enableRunTimeStats(): void {
+    try {
+      this.#handle.enableRunTimeStats();
+    } catch (error) {
+      throw SensorError.fromNative(error, 'enableRunTimeStats');
+    }
+  }
+
+  /** Run count and kernel time of each loaded program since load (time only while enabled). */
+  programStats(): ProgramRunStats[] {
+    try {
+      return this.#handle.programStats();
+    } catch (error) {
+      throw SensorError.fromNative(error, 'programStats');
     }
   }
 
