@@ -75,11 +75,16 @@ describe('proctrail agent', { skip, timeout: 120_000 }, () => {
     const client = createApiClient({ url: agent.url });
     const marker = `e2e-${process.pid}-${Date.now()}`;
     const live: ApiEvent[] = [];
+    let started = false;
     const subscription = client.trpc.event.live.subscribe(
       { args: marker },
-      { onData: (data) => live.push(data.data as ApiEvent) },
+      {
+        onStarted: () => (started = true),
+        onData: (data) => live.push(data.data as ApiEvent),
+      },
     );
     try {
+      await waitFor(() => started, 'the live subscription to start');
       // A server-like parent (bash) starts a shell that connects to the listener without a
       // fork, and a cat of a watched file.
       const inner = `exec 3<>/dev/tcp/127.0.0.1/${port}; cat <&3 >/dev/null; cat /etc/passwd >/dev/null; : ${marker}`;
