@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Sets up this machine (see setup.sh) and gets Proctrail ready on this host with SQLite.
-# Today Proctrail reads Tetragon exports; the live agent and the dashboard are not built yet,
-# so this prints how to load and query an export.
+# Sets up this machine (see setup.sh), then records this host: the agent loads its eBPF hooks,
+# writes every exec, fork, exit, TCP connection and watched-file access into SQLite
+# (data/proctrail.db) and serves the API on 127.0.0.1:7070 until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,16 +9,12 @@ cd "$(dirname "$0")/.."
 
 cat <<'USAGE'
 
-Proctrail is set up. The database is data/proctrail.db (change it with --db or PROCTRAIL_DB).
-
-Load a Tetragon export (JSON lines, a JSON object or array, .gz, or - for standard input):
-  npx proctrail import /path/to/tetragon.log
-
-Find processes, then look at one's tree (ancestry, descendants, connections, files):
-  npx proctrail search --binary nc
-  npx proctrail tree <exec_id>
-
-Write events back out as Tetragon JSON lines:
-  npx proctrail export --binary curl > curl-events.jsonl
+Starting the Proctrail agent (Ctrl-C stops it; everything received is written first).
+In another terminal:
+  npx proctrail tail                     # events as they happen
+  npx proctrail search --binary curl     # processes in the database
+  npx proctrail tree <exec_id>           # ancestry, descendants, connections, files
+  npx proctrail export > events.jsonl    # Tetragon JSON lines
 
 USAGE
+exec node apps/agent/bin/proctrail.js agent "$@"
