@@ -124,6 +124,7 @@ void SensorHandle::Configure(Napi::Env env, const Napi::Object &options) {
     uint32_t ring_bytes = RequireUint(options, "ringBufferBytes", 4u << 20);
     uint32_t argv_limit = RequireUint(options, "argvLimitBytes", 4096);
     uint32_t self_pid = RequireUint(options, "selfPid", 0);
+    uint32_t hooks = RequireUint(options, "hooks", PT_HOOK_NETWORK | PT_HOOK_FILES);
 
     // The kernel wants a power of two, a multiple of the page size.
     if (ring_bytes < 4096 || (ring_bytes & (ring_bytes - 1)) != 0) {
@@ -137,7 +138,10 @@ void SensorHandle::Configure(Napi::Env env, const Napi::Object &options) {
     // One record scratch slot per possible CPU (see maps.h).
     bpf_map__set_max_entries(RequireMap(env, object_, "record_scratch"),
                              libbpf_num_possible_cpus());
-    SetConfig(env, self_pid, argv_limit);
+    if (hooks & ~(PT_HOOK_NETWORK | PT_HOOK_FILES)) {
+        throw Napi::TypeError::New(env, "options.hooks holds unknown PT_HOOK_* bits");
+    }
+    SetConfig(env, self_pid, argv_limit, hooks);
 
     Napi::Value disabled = options.Get("disabledPrograms");
     if (disabled.IsUndefined()) {
@@ -162,7 +166,8 @@ void SensorHandle::Configure(Napi::Env env, const Napi::Object &options) {
 }
 
 // pt_config lives in .rodata: found through the object's BTF, written before load.
-void SensorHandle::SetConfig(Napi::Env env, uint32_t self_pid, uint32_t argv_limit) {
+void SensorHandle::SetConfig(Napi::Env env, uint32_t self_pid, uint32_t argv_limit,
+                             uint32_t hooks) {
     struct bpf_map *rodata = RequireMap(env, object_, ".rodata");
     const struct btf *btf = bpf_object__btf(object_);
     int sec_id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -1;
@@ -186,6 +191,7 @@ void SensorHandle::SetConfig(Napi::Env env, uint32_t self_pid, uint32_t argv_lim
         struct pt_config config = {};
         config.self_tgid = self_pid;
         config.argv_limit = argv_limit;
+        config.hooks = hooks;
         std::vector<uint8_t> data(initial, initial + size);
         memcpy(data.data() + vars[i].offset, &config, sizeof(config));
         int err = bpf_map__set_initial_value(rodata, data.data(), data.size());

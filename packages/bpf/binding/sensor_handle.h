@@ -22,7 +22,7 @@ class SensorHandle : public Napi::ObjectWrap<SensorHandle> {
   public:
     static Napi::Function Define(Napi::Env env);
 
-    // new SensorHandle(objectPath, { ringBufferBytes, argvLimitBytes, selfPid,
+    // new SensorHandle(objectPath, { ringBufferBytes, argvLimitBytes, selfPid, hooks,
     //                                disabledPrograms })
     explicit SensorHandle(const Napi::CallbackInfo &info);
     ~SensorHandle() override;
@@ -32,7 +32,7 @@ class SensorHandle : public Napi::ObjectWrap<SensorHandle> {
 
   private:
     void Configure(Napi::Env env, const Napi::Object &options);
-    void SetConfig(Napi::Env env, uint32_t self_pid, uint32_t argv_limit);
+    void SetConfig(Napi::Env env, uint32_t self_pid, uint32_t argv_limit, uint32_t hooks);
     void AttachProgram(Napi::Env env, struct bpf_program *program, int cgroup_fd);
 
     Napi::Value Load(const Napi::CallbackInfo &info);

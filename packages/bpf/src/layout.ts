@@ -96,8 +96,8 @@ export const layouts = {
     fields: { len: 0, reserved: 4, text: 8 },
   },
   pt_config: {
-    size: 8,
-    fields: { self_tgid: 0, argv_limit: 4 },
+    size: 16,
+    fields: { self_tgid: 0, argv_limit: 4, hooks: 8, reserved: 12 },
   },
   pt_counters: {
     size: 176,
@@ -135,6 +135,8 @@ export const constants = {
   PT_WATCH_TEXT_MAX: 128,
   PT_PATH_MAX: 4096,
   PT_ARGS_MAX: 16384,
+  PT_HOOK_NETWORK: 1 << 0,
+  PT_HOOK_FILES: 1 << 1,
 } as const;
 
 /** Bits of pt_watch_pattern.reserved (src/bpf/match.h). */

@@ -11,6 +11,8 @@ export interface NativeOptions {
   ringBufferBytes: number;
   argvLimitBytes: number;
   selfPid: number;
+  /** PT_HOOK_* bits of the syscall hook families to run */
+  hooks: number;
   disabledPrograms: string[];
 }
 

@@ -1,10 +1,26 @@
-/** The BPF programs of proctrail.bpf.o by hook family, to leave families out at load. */
+/**
+ * The BPF programs of proctrail.bpf.o by hook family, to leave families out at load. The
+ * network and file families share the two syscall programs (src/bpf/syscalls.bpf.c), which
+ * run a family's code only when its PT_HOOK_* bit is set in pt_config.hooks.
+ */
+import { constants } from './layout';
 
-export const NETWORK_PROGRAMS: readonly string[] = [
-  'handle_connect4',
-  'handle_connect6',
-  'handle_net_sys_enter',
-  'handle_net_sys_exit',
-];
+export const NETWORK_PROGRAMS: readonly string[] = ['handle_connect4', 'handle_connect6'];
 
-export const FILE_PROGRAMS: readonly string[] = ['handle_file_sys_enter', 'handle_file_sys_exit'];
+export const SYSCALL_PROGRAMS: readonly string[] = ['handle_sys_enter', 'handle_sys_exit'];
+
+/** PT_HOOK_* bits of the families that are on. */
+export function hookBits(hooks: { network?: boolean; files?: boolean } | undefined): number {
+  return (
+    (hooks?.network === false ? 0 : constants.PT_HOOK_NETWORK) |
+    (hooks?.files === false ? 0 : constants.PT_HOOK_FILES)
+  );
+}
+
+/** Programs not to load: a family's own ones, the syscall programs when no family needs them. */
+export function disabledPrograms(hooks: { network?: boolean; files?: boolean } | undefined) {
+  return [
+    ...(hooks?.network === false ? NETWORK_PROGRAMS : []),
+    ...(hookBits(hooks) === 0 ? SYSCALL_PROGRAMS : []),
+  ];
+}

@@ -13,7 +13,7 @@ import {
   type NativeSensorHandle,
   type ProgramRunStats,
 } from './native';
-import { FILE_PROGRAMS, NETWORK_PROGRAMS } from './programs';
+import { disabledPrograms, hookBits } from './programs';
 import type { SensorRecord } from './records';
 import { readProcessSnapshot, type SnapshotProcess } from './snapshot';
 import { DEFAULT_WATCHED_PATHS, encodeWatchedPaths, validateWatchedPaths } from './watch';
@@ -208,13 +208,6 @@ export class Sensor {
   }
 }
 
-function disabledPrograms(hooks: SensorOptions['hooks']): string[] {
-  return [
-    ...(hooks?.network === false ? NETWORK_PROGRAMS : []),
-    ...(hooks?.files === false ? FILE_PROGRAMS : []),
-  ];
-}
-
 function openHandle(options: SensorOptions): NativeSensorHandle {
   const { SensorHandle } = loadNative();
   try {
@@ -222,6 +215,7 @@ function openHandle(options: SensorOptions): NativeSensorHandle {
       ringBufferBytes: options.ringBufferBytes ?? DEFAULT_RING_BUFFER_BYTES,
       argvLimitBytes: options.argvLimitBytes ?? 4096,
       selfPid: options.ignoreOwnProcess === false ? 0 : process.pid,
+      hooks: hookBits(options.hooks),
       disabledPrograms: disabledPrograms(options.hooks),
     });
   } catch (error) {

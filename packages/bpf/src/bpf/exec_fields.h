@@ -48,10 +48,10 @@ static __always_inline void fill_namespaces(struct pt_exec *rec, struct task_str
         rec->header.flags |= PT_FLAG_PARTIAL;
 }
 
-/* fds 0 to 2 after exec (close-on-exec fds are already gone at this tracepoint). */
-static __always_inline void fill_stdio_one(struct pt_stdio *out, struct task_struct *task,
-                                           __u32 fd) {
-    struct file *file = file_of_fd(task, fd);
+/* fds 0 to 2 after exec (close-on-exec fds are already gone at this tracepoint, which runs in
+ * the context of the task that exec'd: its fds are the current task's). */
+static __always_inline void fill_stdio_one(struct pt_stdio *out, __u32 fd) {
+    struct file *file = file_of_fd(fd);
     struct sock *sk;
 
     if (!file || !file_is_socket(file))
@@ -72,10 +72,10 @@ static __always_inline void fill_stdio_one(struct pt_stdio *out, struct task_str
     __builtin_memcpy(out->peer_addr, tuple.remote_addr, sizeof(out->peer_addr));
 }
 
-static __always_inline void fill_stdio(struct pt_exec *rec, struct task_struct *task) {
-    fill_stdio_one(&rec->stdio[0], task, 0);
-    fill_stdio_one(&rec->stdio[1], task, 1);
-    fill_stdio_one(&rec->stdio[2], task, 2);
+static __always_inline void fill_stdio(struct pt_exec *rec) {
+    fill_stdio_one(&rec->stdio[0], 0);
+    fill_stdio_one(&rec->stdio[1], 1);
+    fill_stdio_one(&rec->stdio[2], 2);
 }
 
 #endif

@@ -1,110 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Network: connect, accept, listen and close of IPv4 and IPv6 sockets, in process context.
- *
- * Why these hooks: socket state-change tracepoints run in softirq for the server side and name
- * the wrong process; kprobes are not available. The cgroup connect4/connect6 hooks see the
- * destination as the caller gave it, in the caller's context; the connect syscall's exit gives
- * the result and, through fd -> socket, the 4-tuple. accept's new fd and close's fd lead to the
- * socket the same way. The cookie is the struct sock address, as Tetragon does: the same from
- * connect or accept to close.
+ * Network, the cgroup side: connect4/connect6 see the destination in the caller's context and
+ * leave it for the connect syscall's exit (net.h, dispatched from syscalls.bpf.c).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "common.h"
-#include "sock.h"
-#include "syscalls.h"
-
-#define IPPROTO_TCP 6
-#define SOCK_STREAM 1
-
-/* A socket syscall between its entry and its exit, per thread. */
-struct pending_sock {
-    __s32 fd;
-    __u32 has_dest;
-    struct pt_tuple dest; /* what connect4/connect6 saw */
-};
-
-struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 16384);
-    __type(key, __u64);
-    __type(value, struct pending_sock);
-} pending_sock SEC(".maps");
-
-static __always_inline bool is_inet(__u16 family) {
-    return family == AF_INET || family == AF_INET6;
-}
-
-static __always_inline void remember_fd(__s32 fd) {
-    __u64 pid_tgid = bpf_get_current_pid_tgid();
-    struct pending_sock entry = {.fd = fd};
-
-    if (is_self(pid_tgid >> 32))
-        return;
-    if (bpf_map_update_elem(&pending_sock, &pid_tgid, &entry, BPF_ANY))
-        count_error(PT_KIND_CONNECT);
-}
-
-/* Builds and sends a socket record; nothing when the fd is not an IPv4 or IPv6 socket. */
-static __always_inline void emit_sock(__u16 kind, __s32 fd, __s32 result,
-                                      struct pending_sock *pending) {
-    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-    struct file *file = file_of_fd(task, fd);
-    struct sock *sk;
-    struct pt_sock *rec;
-
-    if (!file || !file_is_socket(file))
-        return;
-    sk = sock_of_file(file);
-    if (!sk || !is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)))
-        return;
-
-    rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-    if (!rec) {
-        count_drop(kind);
-        return;
-    }
-    fill_header(&rec->header, kind, sizeof(*rec));
-    rec->cookie = (__u64)sk;
-    rec->fd = fd;
-    rec->result = result;
-    __builtin_memset(&rec->tuple, 0, sizeof(rec->tuple));
-    read_tuple(sk, &rec->tuple);
-    rec->bytes_sent = 0;
-    rec->bytes_received = 0;
-
-    /* A failed connect resets the socket's peer; the cgroup hook saw what was asked for. */
-    if (pending && pending->has_dest) {
-        rec->tuple.remote_port = pending->dest.remote_port;
-        __builtin_memcpy(rec->tuple.remote_addr, pending->dest.remote_addr, 16);
-    }
-    if (kind == PT_KIND_CLOSE && rec->tuple.protocol == IPPROTO_TCP &&
-        rec->tuple.sock_type == SOCK_STREAM) {
-        struct tcp_sock *tp = (struct tcp_sock *)sk;
-
-        rec->bytes_sent = BPF_CORE_READ(tp, bytes_sent);
-        rec->bytes_received = BPF_CORE_READ(tp, bytes_received);
-        rec->header.flags |= PT_FLAG_HAS_BYTES;
-    }
-    bpf_ringbuf_submit(rec, wakeup_flags());
-}
-
-/* Exit of connect or listen: pairs with the fd remembered at entry. */
-static __always_inline void finish_pending(__u16 kind, long ret) {
-    __u64 pid_tgid = bpf_get_current_pid_tgid();
-    struct pending_sock *pending = bpf_map_lookup_elem(&pending_sock, &pid_tgid);
-    struct pending_sock copy;
-
-    if (!pending)
-        return;
-    copy = *pending;
-    bpf_map_delete_elem(&pending_sock, &pid_tgid);
-    emit_sock(kind, copy.fd, (__s32)ret, &copy);
-}
+#include "net.h"
 
 /* The destination, in the caller's context; always allows the connect. */
 static __always_inline int remember_dest(struct bpf_sock_addr *ctx, __u16 family) {
@@ -137,55 +41,6 @@ int handle_connect4(struct bpf_sock_addr *ctx) {
 SEC("cgroup/connect6")
 int handle_connect6(struct bpf_sock_addr *ctx) {
     return remember_dest(ctx, AF_INET6);
-}
-
-/* accept's new fd is its return value: no entry state needed. Failures (EAGAIN of non-blocking
- * servers above all) are not sent. */
-static __always_inline void finish_accept(long ret) {
-    __s32 fd = (__s32)ret;
-
-    if (fd < 0 || is_self(bpf_get_current_pid_tgid() >> 32))
-        return;
-    emit_sock(PT_KIND_ACCEPT, fd, fd, NULL);
-}
-
-/* Limitation: a socket closed by exit without close, or by close_range, is not reported; a
- * socket with dup'd fds is reported at each close of one of them. */
-static __always_inline void close_socket(__s32 fd) {
-    if (is_self(bpf_get_current_pid_tgid() >> 32))
-        return;
-    emit_sock(PT_KIND_CLOSE, fd, 0, NULL);
-}
-
-SEC("tp_btf/sys_enter")
-int BPF_PROG(handle_net_sys_enter, struct pt_regs *regs, long id) {
-    switch (id) {
-    case NR_connect:
-    case NR_listen:
-        remember_fd((__s32)SYSCALL_ARG1(regs));
-        break;
-    case NR_close:
-        close_socket((__s32)SYSCALL_ARG1(regs));
-        break;
-    }
-    return 0;
-}
-
-SEC("tp_btf/sys_exit")
-int BPF_PROG(handle_net_sys_exit, struct pt_regs *regs, long ret) {
-    switch (syscall_nr(regs)) {
-    case NR_connect:
-        finish_pending(PT_KIND_CONNECT, ret);
-        break;
-    case NR_listen:
-        finish_pending(PT_KIND_LISTEN, ret);
-        break;
-    case NR_accept:
-    case NR_accept4:
-        finish_accept(ret);
-        break;
-    }
-    return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

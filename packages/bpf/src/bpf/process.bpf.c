@@ -13,7 +13,10 @@
 #include "path.h"
 
 /* Defined here, extern elsewhere: user space fills it in .rodata before load. */
-const volatile struct pt_config pt_config = {.argv_limit = 4096};
+const volatile struct pt_config pt_config = {
+    .argv_limit = 4096,
+    .hooks = PT_HOOK_NETWORK | PT_HOOK_FILES,
+};
 
 #define MNT_INTERNAL 0x4000
 
@@ -143,7 +146,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
     fill_header(&rec->header, PT_KIND_EXEC, 0);
     fill_identity(rec, task);
     fill_namespaces(rec, task);
-    fill_stdio(rec, task);
+    fill_stdio(rec);
     rec->argc = BPF_CORE_READ(bprm, argc);
 
     rec->path_len = append_binary(rec, off, task, bprm);

@@ -159,10 +159,16 @@ struct pt_watch_pattern {
     char text[PT_WATCH_TEXT_MAX];
 };
 
+/* pt_config.hooks: the syscall hook families turned on. */
+#define PT_HOOK_NETWORK (1 << 0)
+#define PT_HOOK_FILES (1 << 1)
+
 /* Set by user space before load (read-only to the programs). */
 struct pt_config {
     __u32 self_tgid;  /* records of this process are dropped: the agent watching itself loops */
     __u32 argv_limit; /* bytes of argv copied at exec, at most PT_ARGS_MAX */
+    __u32 hooks;      /* PT_HOOK_* bits */
+    __u32 reserved;
 };
 
 /* The per-CPU counters: drops are ring buffer reservations that failed, errors are helpers

@@ -25,6 +25,8 @@
 #define NR_openat 257
 #define NR_accept4 288
 #define NR_openat2 437
+/* The highest of the numbers sys_enter handles (connect, listen, close, read, write...). */
+#define NR_ENTER_MAX 50
 #elif defined(__TARGET_ARCH_arm64)
 /* The generic table: there is no open(2), only openat. */
 #define NR_read 63
@@ -41,21 +43,30 @@
 #define NR_openat 56
 #define NR_accept4 242
 #define NR_openat2 437
+#define NR_ENTER_MAX 203
 #else
 #error "syscall numbers are defined for x86 and arm64 only"
 #endif
 
-/* The syscall number at sys_exit, which only hands over the return value. */
-static __always_inline long syscall_nr(struct pt_regs *regs) {
+/*
+ * The registers are read straight from the tracepoint's typed pt_regs pointer: the verifier
+ * turns each read into one guarded load, where BPF_CORE_READ would call a helper. These hooks
+ * run on every syscall of the host, so the difference is paid hundreds of thousands of times a
+ * second. The argument registers still hold the arguments at sys_exit (only the return value
+ * register changed), which lets an exit read what its entry was given.
+ */
 #if defined(__TARGET_ARCH_x86)
-    return BPF_CORE_READ(regs, orig_ax);
+/* The syscall number at sys_exit, which only hands over the return value. */
+#define SYSCALL_NR(regs) ((regs)->orig_ax)
+#define SYSCALL_ARG1(regs) ((regs)->di)
+#define SYSCALL_ARG2(regs) ((regs)->si)
+#define SYSCALL_ARG3(regs) ((regs)->dx)
 #else
-    return BPF_CORE_READ((struct user_pt_regs *)regs, syscallno);
+#define SYSCALL_NR(regs) ((regs)->syscallno)
+/* x0 is the return value at exit; orig_x0 keeps the first argument. */
+#define SYSCALL_ARG1(regs) ((regs)->orig_x0)
+#define SYSCALL_ARG2(regs) ((regs)->regs[1])
+#define SYSCALL_ARG3(regs) ((regs)->regs[2])
 #endif
-}
-
-#define SYSCALL_ARG1(regs) PT_REGS_PARM1_CORE_SYSCALL(regs)
-#define SYSCALL_ARG2(regs) PT_REGS_PARM2_CORE_SYSCALL(regs)
-#define SYSCALL_ARG3(regs) PT_REGS_PARM3_CORE_SYSCALL(regs)
 
 #endif
