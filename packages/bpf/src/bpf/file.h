@@ -77,6 +77,18 @@ static __always_inline bool opened_path(__s32 fd, __u32 *start, __u32 *end, __u6
     return true;
 }
 
+/* Before reading the whole name of a failed open: its first bytes, against the patterns'. A
+ * name shorter than that, at the end of a page, may fail this read: then the whole name. */
+static __always_inline bool requested_lead_may_match(__u64 filename) {
+    __u64 lead = 0;
+
+    if (bpf_probe_read_user(&lead, sizeof(lead), (void *)filename))
+        return true;
+    if ((lead & 0xff) != '/')
+        return false;
+    return lead_may_match(lead);
+}
+
 /* A failed open has no file: its name as given, when absolute. */
 static __always_inline bool requested_path(__u64 filename, __u32 *start, __u32 *end) {
     __u32 zero = 0;
@@ -150,6 +162,8 @@ static __always_inline void finish_open(__u64 filename, __u32 flags, long ret) {
     if (is_self(bpf_get_current_pid_tgid() >> 32))
         return;
     if (result >= 0 && !opened_path(result, &start, &end, &file_cookie))
+        return;
+    if (result < 0 && !requested_lead_may_match(filename))
         return;
     if (result < 0 && !requested_path(filename, &start, &end))
         return;

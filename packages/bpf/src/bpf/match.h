@@ -110,8 +110,59 @@ static long match_pattern(__u32 index, struct match_all *all) {
     return 0;
 }
 
+/*
+ * The quick test before the matcher: a path can match a pattern only if it starts with the
+ * pattern's literal text before its first '*'. Only the first 8 bytes of each are compared, as
+ * one masked word, so most paths ("/usr/include/...", "/lib/x86_64...") leave after 32 array
+ * reads instead of a character loop per pattern. Never says no to a path the matcher would
+ * accept; bytes past the end of a short path may let a few through, which the matcher rejects.
+ */
+#define PT_LEAD_BYTES 8
+
+struct lead_check {
+    __u64 lead; /* the path's first 8 bytes */
+    bool possible;
+};
+
+static long lead_step(__u32 index, struct lead_check *c) {
+    __u32 key = index;
+    struct pt_watch_pattern *p = bpf_map_lookup_elem(&watch_patterns, &key);
+    __u64 text = 0, mask = 0;
+
+    if (!p || p->len == 0)
+        return 0;
+    __builtin_memcpy(&text, p->text, PT_LEAD_BYTES);
+    for (int k = 0; k < PT_LEAD_BYTES; k++) {
+        if (k >= p->len || p->text[k] == '*')
+            break;
+        mask |= 0xffULL << (k * 8);
+    }
+    if ((c->lead & mask) == (text & mask)) {
+        c->possible = true;
+        return 1;
+    }
+    return 0;
+}
+
+static __always_inline bool lead_may_match(__u64 lead) {
+    struct lead_check c = {.lead = lead};
+
+    if (bpf_loop(PT_WATCH_MAX, lead_step, &c, 0) < 0)
+        return true;
+    return c.possible;
+}
+
 static __always_inline bool path_is_watched(__u32 start, __u32 end) {
     struct match_all all = {.start = start, .end = end};
+    __u32 zero = 0;
+    struct pt_path_scratch *buf = bpf_map_lookup_elem(&path_scratch, &zero);
+    __u64 lead = 0;
+
+    if (!buf)
+        return false;
+    __builtin_memcpy(&lead, &buf->bytes[start & PT_PATH_SCRATCH_MASK], PT_LEAD_BYTES);
+    if (!lead_may_match(lead))
+        return false;
 
     if (bpf_loop(PT_WATCH_MAX, match_pattern, &all, 0) < 0)
         return false;
