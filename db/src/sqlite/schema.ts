@@ -51,12 +51,11 @@ export const executions = sqliteTable(
   (t) => [
     uniqueIndex('executions_source_exec_id').on(t.sourceId, t.execId),
     index('executions_parent').on(t.sourceId, t.parentExecId),
-    index('executions_binary').on(t.binary),
+    // No index on binary: search matches substrings through the trigram index (0001).
     index('executions_pid').on(t.pid),
     index('executions_node').on(t.nodeName),
     index('executions_pod').on(t.podNamespace, t.podName),
     index('executions_start_time').on(t.startTime),
-    index('executions_exit_time').on(t.exitTime),
   ],
 );
 

@@ -1,0 +1,2 @@
+DROP INDEX `executions_binary`;--> statement-breakpoint
+DROP INDEX `executions_exit_time`;
