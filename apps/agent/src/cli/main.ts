@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommand } from './agent-command';
+import { registerDashboardCommand } from './dashboard-command';
 import { registerExportCommand } from './export-command';
 import { registerImportCommand } from './import-command';
 import { registerSearchCommand } from './search-command';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerExportCommand(program);
   registerServeCommand(program);
   registerTailCommand(program);
+  registerDashboardCommand(program);
   return program;
 }
 
