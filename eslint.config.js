@@ -3,7 +3,16 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/build/**', '**/.next/**', 'data/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/build/**',
+      '**/.next/**',
+      'data/**',
+      'apps/web/next-env.d.ts',
+      'playwright/artifacts/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -14,5 +23,10 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
     },
+  },
+  {
+    // The dashboard runs in the browser as well as in Node.
+    files: ['apps/web/**'],
+    languageOptions: { globals: { ...globals.browser, ...globals.node } },
   },
 );

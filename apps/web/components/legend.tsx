@@ -1,0 +1,39 @@
+/** What each mark of the tree means. */
+export function TreeLegend() {
+  const item = (
+    className: string,
+    shape: 'circle' | 'diamond' | 'square' | 'ring',
+    text: string,
+  ) => (
+    <span>
+      <svg width="22" height="22" viewBox="-11 -11 22 22" aria-hidden="true">
+        <g className={`tree-node ${className}`}>
+          {shape === 'circle' && <circle className="shape" r="6" />}
+          {shape === 'ring' && (
+            <>
+              <circle className="shape" r="6" />
+              <circle className="same-pid" r="9.5" />
+            </>
+          )}
+          {shape === 'diamond' && <path className="shape" d="M0,-7L7,0L0,7L-7,0Z" />}
+          {shape === 'square' && <rect className="shape" x="-4" y="-4" width="8" height="8" />}
+        </g>
+      </svg>{' '}
+      {text}
+    </span>
+  );
+  return (
+    <div className="legend" data-testid="legend">
+      {item('process running', 'circle', 'running')}
+      {item('process exited', 'circle', 'exited')}
+      {item('process killed', 'circle', 'killed by a signal')}
+      {item('process exited', 'ring', 'exec without fork (same pid)')}
+      {item('process placeholder', 'circle', 'placeholder (never seen)')}
+      {item('process exited procfs', 'circle', 'procFS (running at agent start)')}
+      {item('process exited fork-only', 'diamond', 'fork without exec')}
+      {item('network', 'square', 'network peer')}
+      {item('file', 'square', 'file')}
+      {item('more', 'square', 'children grouped')}
+    </div>
+  );
+}

@@ -1,0 +1,228 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import { useRouter } from 'next/navigation';
+import { useCallback, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import type { ApiEvent } from '@proctrail/schema';
+import { eventsToJsonLines, exportFileName, treeToCsv } from '../graph/export';
+import { layoutGraph } from '../graph/layout';
+import { moveSelection, type Move } from '../graph/navigation';
+import {
+  buildProcessGraph,
+  countGraph,
+  DEFAULT_CHILD_CAP,
+  parentsOf,
+  processesOf,
+} from '../graph/process-graph';
+import { useTRPC, useTRPCClient } from '../state/trpc';
+import { processHref } from '../state/url-filters';
+import { download, standaloneSvg } from './download';
+import { EventTimeline } from './event-timeline';
+import { TreeLegend } from './legend';
+import { NodeDetails } from './process-details';
+import { TreeCanvas } from './tree-canvas';
+import { paramOfSet, setFromParam, useUrlState } from './use-url-state';
+
+const DEFAULT_MAX_DESCENDANTS = 1000;
+const MOVES = new Set(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown']);
+
+/**
+ * One process: its tree (ancestry and descendants, with network and file leaves), the details
+ * of the selected node, its events and raw JSON. URL parameters: execId, source, leaves=0
+ * (hide network and file leaves), collapsed and expanded (exec_id lists), sel (selected node),
+ * max (descendants to load).
+ */
+export function ProcessView() {
+  const { params, update } = useUrlState();
+  const router = useRouter();
+  const trpc = useTRPC();
+  const client = useTRPCClient();
+  const svgRef = useRef<SVGSVGElement>(null);
+  const [centreRequest, setCentreRequest] = useState(0);
+  const [exporting, setExporting] = useState<string | null>(null);
+
+  const execId = params.get('execId') ?? '';
+  const source = params.get('source') ?? undefined;
+  const showLeaves = params.get('leaves') !== '0';
+  const collapsedParam = params.get('collapsed');
+  const expandedParam = params.get('expanded');
+  const maxDescendants = Number(params.get('max')) || DEFAULT_MAX_DESCENDANTS;
+  const selectedId = params.get('sel');
+
+  const tree = useQuery({
+    ...trpc.process.tree.queryOptions({ execId, source, maxDescendants, maxDepth: 64 }),
+    enabled: execId !== '',
+  });
+
+  const graph = useMemo(() => {
+    if (!tree.data) return null;
+    return buildProcessGraph(tree.data, {
+      showLeaves,
+      collapsed: setFromParam(collapsedParam),
+      expanded: setFromParam(expandedParam),
+      childCap: DEFAULT_CHILD_CAP,
+    });
+  }, [tree.data, showLeaves, collapsedParam, expandedParam]);
+  const layout = useMemo(() => (graph ? layoutGraph(graph) : null), [graph]);
+
+  const select = useCallback((id: string | null) => update({ sel: id }), [update]);
+
+  const toggle = useCallback(
+    (id: string) => {
+      const node = layout?.byId.get(id)?.node;
+      if (!node) return;
+      if (node.kind === 'more') {
+        if (node.hidden > 0) {
+          const expanded = setFromParam(expandedParam).add(node.moreOf!);
+          update({ expanded: paramOfSet(expanded) });
+        } else if (node.notLoaded > 0) {
+          update({ max: String(Math.min(100_000, maxDescendants * 10)) });
+        }
+        return;
+      }
+      if (node.kind !== 'process') return;
+      const collapsed = setFromParam(collapsedParam);
+      if (collapsed.has(id)) collapsed.delete(id);
+      else if (node.children.length > 0) collapsed.add(id);
+      update({ collapsed: paramOfSet(collapsed) });
+    },
+    [layout, collapsedParam, expandedParam, maxDescendants, update],
+  );
+
+  const onKey = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (!layout) return;
+    const current = selectedId ?? execId;
+    if (MOVES.has(event.key)) {
+      event.preventDefault();
+      select(moveSelection(layout, current, event.key as Move));
+    } else if (event.key === 'Enter') {
+      const node = layout.byId.get(current)?.node;
+      if (node?.kind === 'process' && node.id !== execId) {
+        router.push(processHref(node.id, node.process?.source));
+      } else if (node) {
+        toggle(node.id);
+      }
+    } else if (event.key === 'Escape') {
+      select(null);
+    } else if (event.key === ' ') {
+      event.preventDefault();
+      toggle(current);
+    }
+  };
+
+  const exportJson = async () => {
+    if (!tree.data) return;
+    setExporting('Collecting events…');
+    try {
+      const seen = processesOf(tree.data).filter((p) => !p.placeholder);
+      const events: ApiEvent[] = [];
+      for (const process of seen) {
+        let cursor: number | undefined = undefined;
+        do {
+          const page = await client.event.list.query({
+            execId: process.exec_id,
+            source: process.source,
+            cursor,
+            limit: 5_000,
+          });
+          events.push(...page.items);
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor !== undefined);
+      }
+      download(eventsToJsonLines(events), exportFileName(execId, 'jsonl'), 'application/x-ndjson');
+    } finally {
+      setExporting(null);
+    }
+  };
+
+  if (!execId) return <p>No process given: open one from Search.</p>;
+  if (tree.isLoading) return <p className="muted">Loading the tree…</p>;
+  if (tree.error) return <p className="error">Tree: {tree.error.message}</p>;
+  if (!tree.data || !graph || !layout) return null;
+
+  const target = tree.data.process;
+  const selected = layout.byId.get(selectedId ?? '')?.node;
+  const timelineProcess = selected?.process ?? target;
+
+  return (
+    <section>
+      <h1 data-testid="process-title">
+        {target.binary ?? '?'} <span className="muted mono">pid {target.pid}</span>
+      </h1>
+      <div className="toolbar">
+        <button
+          type="button"
+          aria-pressed={showLeaves}
+          onClick={() => update({ leaves: showLeaves ? '0' : null })}
+          data-testid="toggle-leaves"
+        >
+          {showLeaves ? 'Hide network and files' : 'Show network and files'}
+        </button>
+        <button
+          type="button"
+          onClick={() => update({ collapsed: paramOfSet(parentsOf(tree.data)) })}
+        >
+          Collapse all
+        </button>
+        <button type="button" onClick={() => update({ collapsed: null, expanded: null })}>
+          Expand all
+        </button>
+        <button type="button" onClick={() => setCentreRequest((n) => n + 1)}>
+          Centre on target
+        </button>
+        <button type="button" onClick={exportJson} disabled={exporting !== null}>
+          Export JSON (Tetragon)
+        </button>
+        <button
+          type="button"
+          onClick={() =>
+            download(treeToCsv(processesOf(tree.data)), exportFileName(execId, 'csv'), 'text/csv')
+          }
+        >
+          Export CSV
+        </button>
+        <button
+          type="button"
+          onClick={() =>
+            svgRef.current &&
+            download(standaloneSvg(svgRef.current), exportFileName(execId, 'svg'), 'image/svg+xml')
+          }
+        >
+          Export SVG
+        </button>
+        <span className="muted" data-testid="tree-summary">
+          {countGraph(graph).toLocaleString('en-US')} nodes drawn
+          {tree.data.omittedDescendants > 0 &&
+            ` · ${tree.data.omittedDescendants.toLocaleString('en-US')} descendants beyond the cap of ${maxDescendants.toLocaleString('en-US')}`}
+          {tree.data.ancestryTruncated && ' · ancestry truncated'}
+          {exporting && ` · ${exporting}`}
+        </span>
+      </div>
+      <div className={selected ? 'process-layout' : undefined}>
+        <div>
+          <TreeCanvas
+            layout={layout}
+            selectedId={selectedId}
+            centreId={execId}
+            centreRequest={centreRequest}
+            svgRef={svgRef}
+            onSelect={select}
+            onToggle={toggle}
+            onKey={onKey}
+          />
+          <TreeLegend />
+          <p className="muted">
+            Click selects, double-click folds or unfolds; arrows move, Enter opens, Space folds,
+            Escape closes the details; drag to pan, wheel to zoom.
+          </p>
+        </div>
+        {selected && <NodeDetails node={selected} onClose={() => select(null)} />}
+      </div>
+      <EventTimeline execId={timelineProcess.exec_id} source={timelineProcess.source} />
+      <details>
+        <summary>Raw JSON of {target.exec_id}</summary>
+        <pre className="raw mono">{JSON.stringify(target, null, 2)}</pre>
+      </details>
+    </section>
+  );
+}

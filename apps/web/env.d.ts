@@ -1,0 +1,2 @@
+// Global stylesheets are imported for their side effect only; Next bundles them.
+declare module '*.css';

@@ -1,0 +1,57 @@
+import type { ProcessFileEdge, ProcessNetworkEdge, ProcessNode } from '@proctrail/schema';
+
+/**
+ * Short texts for nodes. Every string here comes from events, so from whoever ran the process:
+ * it is only ever rendered as text (React children, d3 `.text()`), never as markup.
+ */
+
+export function baseName(path: string | undefined): string {
+  if (!path) return '?';
+  const parts = path.split('/');
+  return parts[parts.length - 1] || path;
+}
+
+export function processLabel(process: ProcessNode): string {
+  if (process.relation === 'root' && process.pid === 0) return '<kernel>';
+  return `${baseName(process.binary)} (${process.pid ?? '?'})`;
+}
+
+/** Exited with a code or a signal, or still running (no exit seen). */
+export function exitLabel(process: ProcessNode): string {
+  if (!process.exit) return process.placeholder ? 'never seen' : 'running';
+  if (process.exit.signal) return `killed ${process.exit.signal}`;
+  return `exit ${process.exit.status ?? 0}`;
+}
+
+function endpoint(address: string | undefined, port: number | undefined): string {
+  const host = address ?? '?';
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return port === undefined ? shown : `${shown}:${port}`;
+}
+
+/** Which way the connection went, seen from the process: out for connect, in for accept. */
+export function networkDirection(edge: ProcessNetworkEdge): 'out' | 'in' | 'local' {
+  if (edge.type === 'connect' || edge.type === 'sendmsg') return 'out';
+  if (edge.type === 'accept' || edge.type === 'recvmsg') return 'in';
+  return 'local';
+}
+
+/** The peer, with an arrow for the direction: "connect → 10.0.0.1:443". */
+export function networkLabel(edge: ProcessNetworkEdge): string {
+  const direction = networkDirection(edge);
+  if (direction === 'local') return `${edge.type} ${endpoint(edge.saddr, edge.sport)}`;
+  const arrow = direction === 'out' ? '→' : '←';
+  const times = edge.count > 1 ? ` ×${edge.count}` : '';
+  return `${edge.type} ${arrow} ${endpoint(edge.daddr, edge.dport)}${times}`;
+}
+
+export function fileLabel(edge: ProcessFileEdge): string {
+  const bytes = edge.bytes === undefined ? '' : ` ${edge.bytes} B`;
+  const times = edge.count > 1 ? ` ×${edge.count}` : '';
+  return `${edge.operation} ${edge.path}${bytes}${times}`;
+}
+
+/** 1234 as "1,234": "+ 1,234 more". */
+export function formatCount(count: number): string {
+  return count.toLocaleString('en-US');
+}
