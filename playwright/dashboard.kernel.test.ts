@@ -1,0 +1,242 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { exitOf, kernelSkipReason } from '@proctrail/bpf/testing';
+import type { Browser, Page } from 'playwright-core';
+import {
+  artifactsDir,
+  launchBrowser,
+  startAgent,
+  startDashboard,
+  stop,
+  type Running,
+} from './harness';
+
+const skip = kernelSkipReason();
+if (skip) console.log(`# skipping the dashboard end-to-end tests: ${skip}`);
+
+const XSS_IMG = '<img src=x onerror=window.__xss=1>';
+const XSS_SCRIPT = '<script>window.__xss=2</script>';
+
+/** What the tree on the page draws: each node's kind and visible text, by id. */
+async function drawnNodes(page: Page): Promise<Array<{ id: string; kind: string; text: string }>> {
+  return page.locator('[data-testid=tree] g.tree-node').evaluateAll((elements) =>
+    elements.map((e) => ({
+      id: e.getAttribute('data-id') ?? '',
+      kind: e.getAttribute('data-kind') ?? '',
+      text: e.querySelector('text.label')?.textContent ?? '',
+    })),
+  );
+}
+
+/** Nothing the traced processes said became markup or ran. */
+async function assertNoInjection(page: Page): Promise<void> {
+  // A string, evaluated in the page: this file is type-checked without the DOM's types.
+  const injected = await page.evaluate(`({
+    flag: window.__xss,
+    images: document.querySelectorAll('img[src="x"]').length,
+    svgImages: document.querySelectorAll('svg image').length,
+  })`);
+  assert.deepEqual(injected, { flag: undefined, images: 0, svgImages: 0 });
+}
+
+describe('the dashboard against a real agent', { skip, timeout: 300_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'proctrail-dashboard-e2e-'));
+  let agent: Running | undefined;
+  let dashboard: Running | undefined;
+  let browser: Browser | undefined;
+  let listener: Server;
+  let port = 0;
+
+  before(async () => {
+    listener = createServer((socket) => socket.end('greetings\n'));
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    port = (listener.address() as AddressInfo).port;
+    agent = await startAgent(join(dir, 'e2e.db'));
+    dashboard = await startDashboard(agent.url);
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stop(dashboard);
+    await stop(agent);
+    listener?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a chain found through Search opens as a tree with its connect and file edges, and its permalink reopens the same view', async () => {
+    const marker = `e2e-tree-${process.pid}-${Date.now()}`;
+    // A server-like parent (node) starts sh -c, which reads /etc/passwd through cat, runs echo
+    // with markup in its arguments, then replaces itself (exec, same pid) with a bash that
+    // connects to the loopback listener.
+    const script =
+      `cat /etc/passwd >/dev/null; /bin/echo '${XSS_IMG}' '${XSS_SCRIPT}' >/dev/null; ` +
+      `exec bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}; cat <&3 >/dev/null; : ${marker}'`;
+    const parent = spawn(
+      process.execPath,
+      [
+        '-e',
+        `require('child_process').spawnSync('sh', ['-c', process.argv[1]], { stdio: 'ignore' })`,
+        script,
+        marker,
+      ],
+      { stdio: 'ignore' },
+    );
+    assert.equal(await exitOf(parent), 0);
+
+    const page = await browser!.newPage({ viewport: { width: 1500, height: 950 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${dashboard!.url}/search`);
+    await page.getByLabel('arguments').fill(marker);
+    await page.getByLabel('binary').fill('node');
+    // The agent writes in batches: search again until the parent is stored.
+    let found = false;
+    for (let attempt = 0; attempt < 20 && !found; attempt++) {
+      await page.getByRole('button', { name: 'Search' }).click();
+      await page.getByTestId('search-count').waitFor();
+      found = (await page.getByTestId('search-match').count()) > 0;
+      if (!found) await page.waitForTimeout(250);
+    }
+    assert.ok(found, 'the node parent is found by its arguments');
+    const result = page.getByTestId('search-result').first();
+    await result.locator('.path-step').nth(1).waitFor();
+    assert.ok(
+      (await result.locator('.path-step').count()) >= 2,
+      'the result shows its path from the root',
+    );
+
+    await page.getByTestId('search-match').first().click();
+    await page.waitForURL(/\/process\?execId=/);
+    await page.locator('[data-testid=tree] g.tree-node[data-kind=file]').first().waitFor();
+
+    const nodes = await drawnNodes(page);
+    const texts = nodes.map((n) => n.text);
+    const edgeTo = (id: string) =>
+      page.locator(`[data-testid=tree] path.tree-link[data-target="${id}"]`);
+    const connect = nodes.find(
+      (n) => n.kind === 'network' && n.text === `connect → 127.0.0.1:${port}`,
+    );
+    assert.ok(connect, `the connect leaf names the listener: ${JSON.stringify(texts)}`);
+    const file = nodes.find((n) => n.kind === 'file' && n.text.startsWith('read /etc/passwd'));
+    assert.ok(file, `the file leaf names /etc/passwd: ${JSON.stringify(texts)}`);
+    const bashId = await edgeTo(connect.id).getAttribute('data-source');
+    const bash = nodes.find((n) => n.id === bashId);
+    assert.ok(bash && bash.text.startsWith('bash ('), `bash → connect edge, from ${bash?.text}`);
+    const bashRelation = await page
+      .locator(`[data-testid=tree] g.tree-node[data-id="${bash.id}"]`)
+      .getAttribute('data-relation');
+    assert.equal(bashRelation, 're-exec', 'bash replaced sh without a fork');
+    assert.equal(
+      await page
+        .locator(`[data-testid=tree] g.tree-node[data-id="${bash.id}"] circle.same-pid`)
+        .count(),
+      1,
+      'the exec without fork carries the same-pid marker',
+    );
+    // /bin/sh is dash on Debian; bash took its place, so sh is bash's parent in the tree.
+    const shId = await edgeTo(bash.id).getAttribute('data-source');
+    const sh = nodes.find((n) => n.id === shId);
+    assert.ok(sh && /^(da)?sh \(/.test(sh.text), `sh → bash, from ${sh?.text}`);
+    const catId = await edgeTo(file.id).getAttribute('data-source');
+    const cat = nodes.find((n) => n.id === catId);
+    assert.ok(cat && cat.text.startsWith('cat ('), `cat → /etc/passwd edge, from ${cat?.text}`);
+    assert.equal(await edgeTo(cat.id).getAttribute('data-source'), sh.id, 'cat is a child of sh');
+
+    // The markup in echo's arguments is drawn as text, never parsed.
+    const echo = nodes.find((n) => n.kind === 'process' && n.text.startsWith('echo ('));
+    assert.ok(echo, 'echo is drawn');
+    await page.locator(`[data-testid=tree] g.tree-node[data-id="${echo.id}"]`).click();
+    await page.getByTestId('details').waitFor();
+    const details = await page.getByTestId('details').innerText();
+    assert.ok(
+      details.includes(XSS_IMG) && details.includes(XSS_SCRIPT),
+      'the arguments show verbatim',
+    );
+    assert.ok(
+      (await page.getByTestId('timeline').innerText()).includes(XSS_IMG),
+      'and in the timeline',
+    );
+    await assertNoInjection(page);
+
+    // Keyboard: Escape closes the details; the selection leaves the URL.
+    await page.getByTestId('tree').focus();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('details').waitFor({ state: 'detached' });
+
+    // Select cat, then follow the permalink in a fresh page.
+    await page.locator(`[data-testid=tree] g.tree-node[data-id="${cat.id}"]`).click();
+    await page.waitForURL((url) => url.searchParams.get('sel') === cat.id);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(artifactsDir, 'tree.png') });
+    const permalink = page.url();
+
+    const again = await browser!.newPage({ viewport: { width: 1500, height: 950 } });
+    await again.goto(permalink);
+    await again.locator('[data-testid=tree] g.tree-node[data-kind=file]').first().waitFor();
+    assert.deepEqual(
+      (await drawnNodes(again)).map((n) => n.id).sort(),
+      nodes.map((n) => n.id).sort(),
+      'the permalink draws the same nodes',
+    );
+    assert.ok((await again.getByTestId('details').innerText()).includes(cat.id), 'and selects cat');
+    await assertNoInjection(again);
+
+    // Hiding the leaves removes the network and file nodes, and the toggle is in the URL.
+    await again.getByTestId('toggle-leaves').click();
+    await again.waitForURL((url) => url.searchParams.get('leaves') === '0');
+    await again
+      .locator('[data-testid=tree] g.tree-node[data-kind=file]')
+      .first()
+      .waitFor({ state: 'detached' });
+    await again.close();
+    await page.close();
+    assert.deepEqual(errors, [], 'no script errors on the page');
+  });
+
+  test('a process started during the test appears on the Live page within a second', async () => {
+    const marker = `e2e-live-${process.pid}-${Date.now()}`;
+    const page = await browser!.newPage({ viewport: { width: 1500, height: 950 } });
+    await page.goto(`${dashboard!.url}/live?args=${encodeURIComponent(marker)}`);
+    await page.locator('[data-testid=live-status][data-state=live]').waitFor({ timeout: 10_000 });
+
+    const startedMs = Date.now();
+    const child = spawn('/bin/echo', [marker, XSS_IMG], { stdio: 'ignore' });
+    await page
+      .getByTestId('live-row')
+      .filter({ hasText: marker })
+      .first()
+      .waitFor({ timeout: 5_000 });
+    const latencyMs = Date.now() - startedMs;
+    await exitOf(child);
+    console.log(`# live: the exec appeared on the page ${latencyMs} ms after the spawn`);
+    assert.ok(latencyMs < 1_000, `appeared after ${latencyMs} ms`);
+    assert.ok(
+      (await page.getByTestId('live-list').innerText()).includes(XSS_IMG),
+      'markup shows as text',
+    );
+    await assertNoInjection(page);
+
+    // Paused: new events wait instead of being drawn, and the state is in the URL.
+    await page.getByTestId('pause').click();
+    await page.waitForURL((url) => url.searchParams.get('paused') === '1');
+    const rowsBefore = await page.getByTestId('live-row').count();
+    await exitOf(spawn('/bin/echo', [marker, 'while paused'], { stdio: 'ignore' }));
+    await page
+      .getByTestId('live-rate')
+      .filter({ hasText: /paused, [1-9]\d* waiting/ })
+      .waitFor();
+    assert.equal(
+      await page.getByTestId('live-row').count(),
+      rowsBefore,
+      'nothing drawn while paused',
+    );
+    await page.screenshot({ path: join(artifactsDir, 'live.png') });
+    await page.close();
+  });
+});

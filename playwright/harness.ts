@@ -1,0 +1,132 @@
+/**
+ * What the dashboard's end-to-end tests share: a real `proctrail agent` on a temporary
+ * database, `proctrail dashboard` pointed at it, and Debian's Chromium driven by
+ * playwright-core. Everything listens on ephemeral loopback ports.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+
+export const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+export const artifactsDir = fileURLToPath(new URL('./artifacts/', import.meta.url));
+const cli = fileURLToPath(new URL('../apps/agent/bin/proctrail.js', import.meta.url));
+
+export interface Running {
+  child: ChildProcess;
+  url: string;
+}
+
+/** Resolves with what `pick` finds in a line of `stream`; rejects on timeout or exit. */
+function waitForLine(
+  child: ChildProcess,
+  stream: NodeJS.ReadableStream,
+  pick: (line: string) => string | undefined,
+  what: string,
+  timeoutMs: number,
+): Promise<string> {
+  const lines = createInterface({ input: stream });
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${what} did not start within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    lines.on('line', (line) => {
+      const found = pick(line);
+      if (found === undefined) return;
+      clearTimeout(timer);
+      resolve(found);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code} before starting`));
+    });
+  });
+}
+
+/** `proctrail agent` on `db`; resolves with its API URL from the 'recording' log line. */
+export async function startAgent(db: string, extraArgs: string[] = []): Promise<Running> {
+  const child = spawn(
+    process.execPath,
+    [cli, 'agent', '--db', db, '--listen', '127.0.0.1:0', '--node-name', 'e2e', ...extraArgs],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, PROCTRAIL_LOG_LEVEL: 'info' },
+    },
+  );
+  const url = await waitForLine(
+    child,
+    child.stderr!,
+    (line) => {
+      const entry = JSON.parse(line) as { msg?: string; url?: string };
+      return entry.msg === 'recording' ? entry.url : undefined;
+    },
+    'the agent',
+    30_000,
+  );
+  return { child, url };
+}
+
+/** `proctrail serve` on an existing database (no sensor: for benchmarks on imported data). */
+export async function startServe(db: string): Promise<Running> {
+  const child = spawn(process.execPath, [cli, 'serve', '--db', db, '--listen', '127.0.0.1:0'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, PROCTRAIL_LOG_LEVEL: 'info' },
+  });
+  const url = await waitForLine(
+    child,
+    child.stderr!,
+    (line) => {
+      const entry = JSON.parse(line) as { msg?: string; url?: string };
+      return entry.msg === 'serving' ? entry.url : undefined;
+    },
+    'proctrail serve',
+    30_000,
+  );
+  return { child, url };
+}
+
+/** `proctrail dashboard` for `apiUrl` (building the dashboard first when no build exists). */
+export async function startDashboard(apiUrl: string): Promise<Running> {
+  const child = spawn(
+    process.execPath,
+    [cli, 'dashboard', '--api', apiUrl, '--listen', '127.0.0.1:0'],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await waitForLine(
+    child,
+    child.stdout!,
+    (line) => /^dashboard: (\S+)/.exec(line)?.[1],
+    'the dashboard',
+    180_000,
+  );
+  return { child, url };
+}
+
+/** Debian's Chromium, headless; Playwright cannot download a browser here. */
+export function launchBrowser(): Promise<Browser> {
+  process.env.PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD = '1';
+  mkdirSync(artifactsDir, { recursive: true });
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** Stops a child with SIGTERM and waits for it. */
+export async function stop(running: Running | undefined): Promise<void> {
+  if (!running || running.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => running.child.once('exit', resolve));
+  running.child.kill('SIGTERM');
+  await exited;
+}
