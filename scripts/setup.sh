@@ -39,4 +39,9 @@ fi
 # BPF objects and the native binding; workspaces without native parts have no such script.
 npm run --workspaces --if-present build:native
 
+# The dashboard's production build (next build, about 15 s), which `proctrail dashboard` serves.
+if [ ! -f apps/web/.next/BUILD_ID ] || [ -n "$(find apps/web/app apps/web/components apps/web/graph apps/web/state apps/web/styles -newer apps/web/.next/BUILD_ID -print -quit)" ]; then
+  npm run build -w @proctrail/web
+fi
+
 echo "setup: done"

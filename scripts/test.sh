@@ -10,6 +10,7 @@ echo "test: checking formatting, lint and types"
 npx prettier --check . >/dev/null || { npx prettier --check . ; exit 1; }
 npx eslint .
 npx tsc -p tsconfig.json
+npx tsc -p apps/web
 npm run --workspaces --if-present format:check
 
 echo "test: running the test suite"
