@@ -65,7 +65,9 @@ ORDER BY chain.depth`;
 /**
  * Descendants breadth first (nearest first), so a size limit cuts the farthest ones. The walk
  * carries each row's rowid, and CROSS JOIN keeps the walk as the outer loop: left to itself,
- * the planner may scan every execution to join against it.
+ * the planner may scan every execution to join against it. Rows come back as arrays in the
+ * order of descendantRow's reads (all of one source, whose name the caller knows): building
+ * a thousand objects column by column in the driver cost more than the walk itself.
  */
 const DESCENDANTS_SQL = `
 WITH RECURSIVE below(exec_id, row_id, depth) AS (
@@ -77,10 +79,43 @@ WITH RECURSIVE below(exec_id, row_id, depth) AS (
   ORDER BY 3
   LIMIT ?
 )
-SELECT below.depth AS depth, ${EXECUTION_COLUMNS}
+SELECT below.depth, e.exec_id, e.parent_exec_id, e.node_name, e.pid, e.binary, e.flags,
+  e.seen, e.process_json, e.exit_time, e.exit_status, e.exit_signal
 FROM below CROSS JOIN executions e ON e.id = below.row_id
-CROSS JOIN sources s ON s.id = e.source_id
 WHERE below.depth > 0`;
+
+type DescendantColumns = [
+  number,
+  string,
+  string | null,
+  string | null,
+  number | null,
+  string | null,
+  string | null,
+  number,
+  string,
+  string | null,
+  number | null,
+  string | null,
+];
+
+function descendantRow(sourceName: string, c: DescendantColumns): DescendantRow {
+  return {
+    depth: c[0],
+    sourceName,
+    execId: c[1],
+    parentExecId: c[2],
+    nodeName: c[3],
+    pid: c[4],
+    binary: c[5],
+    flags: c[6],
+    seen: c[7],
+    processJson: c[8],
+    exitTime: c[9],
+    exitStatus: c[10],
+    exitSignal: c[11],
+  };
+}
 
 type AncestryRow = ExecutionRow & { chainExecId: string; depth: number };
 type DescendantRow = ExecutionRow & { depth: number };
@@ -94,7 +129,7 @@ export class SqliteTreeQueries {
 
   constructor(db: Database.Database) {
     this.ancestry = db.prepare(ANCESTRY_SQL);
-    this.descendants = db.prepare(DESCENDANTS_SQL);
+    this.descendants = db.prepare(DESCENDANTS_SQL).raw(true);
     this.childCountsQuery = db.prepare(CHILD_COUNTS_SQL);
     this.networkQuery = db.prepare(NETWORK_SQL);
     this.filesQuery = db.prepare(FILES_SQL);
@@ -109,12 +144,8 @@ export class SqliteTreeQueries {
     const maxDescendants = options.maxDescendants ?? DEFAULT_MAX_DESCENDANTS;
     // One row more than asked for (plus the process itself) tells whether the limit cut.
     // The walk's first row is the process itself, hence the one extra.
-    const kept = this.descendants.all(
-      execId,
-      source.id,
-      maxDepth,
-      maxDescendants + 1,
-    ) as DescendantRow[];
+    const columns = this.descendants.all(execId, source.id, maxDepth, maxDescendants + 1);
+    const kept = (columns as DescendantColumns[]).map((c) => descendantRow(source.name, c));
 
     const ids = [
       ...chain.filter((r) => r.execId).map((r) => r.execId),
@@ -155,16 +186,12 @@ export class SqliteTreeQueries {
     childCounts: Map<string, number>,
   ): ProcessTreeNode {
     const byId = new Map<string, { row: ExecutionRow; tree: ProcessTreeNode }>();
-    const rootTree: ProcessTreeNode = {
-      ...node(root, undefined),
-      children: [],
-      omittedChildren: 0,
-    };
+    const rootTree = treeNode(node(root, undefined));
     byId.set(root.execId, { row: root, tree: rootTree });
     for (const row of rows) {
       const parent = byId.get(row.parentExecId!);
       if (!parent) continue;
-      const tree: ProcessTreeNode = { ...node(row, parent.row), children: [], omittedChildren: 0 };
+      const tree = treeNode(node(row, parent.row));
       parent.tree.children.push(tree);
       byId.set(row.execId, { row, tree });
     }
@@ -197,6 +224,14 @@ export class SqliteTreeQueries {
     >;
     return groupByExec(rows);
   }
+}
+
+/** Turns a fresh node into a tree node in place: no copy of its (many) process fields. */
+function treeNode(node: ProcessNode): ProcessTreeNode {
+  const tree = node as ProcessTreeNode;
+  tree.children = [];
+  tree.omittedChildren = 0;
+  return tree;
 }
 
 function groupByExec<T extends { execId: string }>(rows: T[]): Map<string, Omit<T, 'execId'>[]> {
