@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, reportBench } from '../../../scripts/bench-report';
+import { indexPendingExecutions } from '../src/store/sqlite/event-writer';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store';
 
 const EXECUTIONS = 1_000_000;
@@ -52,6 +53,7 @@ function build(store: SqliteStore): void {
     const rest = EXECUTIONS - ANCESTRY_DEPTH - 1 - TARGET_DESCENDANTS;
     insert(rest, `hex(randomblob(12))`, `hex(randomblob(12))`, 100_000);
   })();
+  indexPendingExecutions(db);
   db.exec('ANALYZE');
 }
 

@@ -126,12 +126,17 @@ export class SqliteEventWriter {
     this.insertFile = db.prepare(INSERT_FILE_SQL);
     this.flushSearch = FLUSH_SEARCH_SQL.map((sql) => db.prepare(sql));
     this.writeBatch = db.transaction((source, items) => this.writeItems(source, items));
-    // Rows another writer left pending (a bulk load in SQL) become searchable now.
-    db.transaction(() => this.flushSearchIndex())();
+    indexPendingExecutions(db);
   }
 
   write(source: SourceInfo, items: readonly IngestItem[]): WriteResult {
-    return this.writeBatch(source, items);
+    try {
+      return this.writeBatch(source, items);
+    } catch (error) {
+      // The batch rolled back: the cache may name rows that were never stored.
+      this.known.clear();
+      throw error;
+    }
   }
 
   private writeItems(source: SourceInfo, items: readonly IngestItem[]): WriteResult {
@@ -296,6 +301,16 @@ export class SqliteEventWriter {
 }
 
 /** The upsert's parameters, in the order of UPSERT_EXECUTION_SQL's columns. */
+/**
+ * Makes executions written by something other than the event writer (a bulk load in SQL)
+ * searchable: they wait in executions_text_pending until a writer's batch or this call.
+ */
+export function indexPendingExecutions(db: Database.Database): void {
+  db.transaction(() => {
+    for (const sql of FLUSH_SEARCH_SQL) db.prepare(sql).run();
+  })();
+}
+
 function executionParams(
   source: SourceInfo,
   process: TetragonProcess,
