@@ -137,3 +137,34 @@ export const fileEdges = sqliteTable(
     index('file_edges_time').on(t.time),
   ],
 );
+
+/** What detection rules found: one row per (rule, process, dedupe key) and source. */
+export const detections = sqliteTable(
+  'detections',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    sourceId: integer('source_id').notNull(),
+    rule: text('rule').notNull(),
+    /** low, medium, high or critical. */
+    severity: text('severity').notNull(),
+    title: text('title').notNull(),
+    /** The evidence's time, in the sortable form; the detection's creation when it has none. */
+    time: text('time').notNull(),
+    nodeName: text('node_name'),
+    execId: text('exec_id').notNull(),
+    pid: integer('pid'),
+    binary: text('binary'),
+    /** "" for one detection per process; a remote address or a path for rules keyed by them. */
+    dedupeKey: text('dedupe_key').notNull().default(''),
+    /** Store ids of the evidence events, as a JSON array. */
+    evidenceEventIds: text('evidence_event_ids').notNull(),
+    /** The ancestor chain as the rule saw it, parent first, as JSON. */
+    ancestors: text('ancestors').notNull(),
+    explanation: text('explanation').notNull(),
+  },
+  (t) => [
+    uniqueIndex('detections_dedupe').on(t.sourceId, t.rule, t.execId, t.dedupeKey),
+    index('detections_time').on(t.time),
+    index('detections_exec').on(t.execId),
+  ],
+);
