@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
+import { Detector } from '../detection/detector';
+import { DetectionEngine } from '../detection/engine';
+import { formatProblem, loadRulesDir } from '../detection/load-rules';
 import { importInputs, skippedCount, type ImportSummary } from '../import/importer';
 import { InputError } from '../import/read-input';
+import type { Store } from '../store/types';
 import { addDatabaseOption, openStore } from './options';
 import { terminalSafe } from './terminal-text';
 
@@ -22,6 +26,8 @@ export function registerImportCommand(program: Command): void {
         'keep these events apart under this name (two hosts with the same node name)',
         'import',
       )
+      .option('--rules <dir>', 'detection rules folder (default: the built-in rules)')
+      .option('--no-detections', 'do not run detection rules over the imported events')
       .option('--json', 'print the summary as JSON'),
   ).action(async (inputs: string[], options) => {
     process.exitCode = await runImport(inputs, options);
@@ -30,12 +36,13 @@ export function registerImportCommand(program: Command): void {
 
 async function runImport(
   inputs: string[],
-  options: { db?: string; source: string; json?: boolean },
+  options: { db?: string; source: string; json?: boolean; rules?: string; detections: boolean },
 ): Promise<number> {
   const store = openStore(options.db);
   try {
     const source = await store.source(options.source, 'import');
-    const summary = await importInputs(store, source, inputs);
+    const detector = options.detections ? detectorFor(store, options.rules) : undefined;
+    const summary = await importInputs(store, source, inputs, undefined, detector);
     const counts = await store.counts();
     if (options.json) console.log(JSON.stringify({ ...summary, database: counts }, null, 2));
     else printSummary(summary, counts);
@@ -47,6 +54,22 @@ async function runImport(
   } finally {
     await store.close();
   }
+}
+
+function detectorFor(store: Store, rulesDir: string | undefined): Detector {
+  const loaded = loadRulesDir(rulesDir);
+  for (const problem of loaded.problems) {
+    console.error(`proctrail import: rule skipped: ${formatProblem(problem)}`);
+  }
+  return new Detector(new DetectionEngine(loaded.rules), store);
+}
+
+/** "detections: 3 (late-exec: 2, shell-in-workload: 1)". */
+export function detectionsLine(byRule: Record<string, number>): string {
+  const entries = Object.entries(byRule).sort(([a], [b]) => a.localeCompare(b));
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
+  const list = entries.map(([rule, n]) => `${rule}: ${n}`).join(', ');
+  return `detections: ${total}${list ? ` (${list})` : ''}`;
 }
 
 function printSummary(
@@ -73,6 +96,7 @@ function printSummary(
     `database: ${counts.executions} processes, ${counts.placeholders} placeholders ` +
       `(known only from their children), ${counts.events} events`,
   );
+  console.log(detectionsLine(summary.detections));
   if (summary.unattributed > 0) {
     console.log(`unattributed: ${summary.unattributed} events name a process without an exec_id`);
   }

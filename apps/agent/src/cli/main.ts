@@ -3,6 +3,7 @@ import { registerAgentCommand } from './agent-command';
 import { registerDashboardCommand } from './dashboard-command';
 import { registerExportCommand } from './export-command';
 import { registerImportCommand } from './import-command';
+import { registerRulesCommand } from './rules-command';
 import { registerSearchCommand } from './search-command';
 import { registerServeCommand } from './serve-command';
 import { registerTailCommand } from './tail-command';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerTailCommand(program);
   registerDashboardCommand(program);
+  registerRulesCommand(program);
   return program;
 }
 

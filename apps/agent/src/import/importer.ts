@@ -1,4 +1,5 @@
 import { parseTetragonEvent } from '@proctrail/schema';
+import { storeAncestry, type Detector } from '../detection/detector';
 import type { IngestItem, SourceInfo, Store } from '../store/types';
 import { readInput, type InputRecord } from './read-input';
 
@@ -32,6 +33,8 @@ export interface ImportSummary {
   /** exec_id-less events given an exec_id at the end of this import, earlier imports' too. */
   attributedLater: number;
   collisions: string[];
+  /** Detections stored by this import, by rule (none when no detector ran). */
+  detections: Record<string, number>;
 }
 
 /** At most this many skipped lines are kept with their reasons; the rest are counted. */
@@ -47,6 +50,7 @@ export async function importInputs(
   source: SourceInfo,
   inputs: string[],
   onProgress?: (summary: ImportSummary) => void,
+  detector?: Detector,
 ): Promise<ImportSummary> {
   const summary: ImportSummary = {
     inputs,
@@ -59,7 +63,9 @@ export async function importInputs(
     unattributed: 0,
     attributedLater: 0,
     collisions: [],
+    detections: {},
   };
+  const target: BatchTarget = { store, source, summary, detector };
   for (const input of inputs) {
     let batch: IngestItem[] = [];
     for await (const record of readInput(input)) {
@@ -67,12 +73,12 @@ export async function importInputs(
       const item = toIngestItem(input, record, summary);
       if (item) batch.push(item);
       if (batch.length >= BATCH_SIZE) {
-        await writeBatch(store, source, batch, summary);
+        await writeBatch(target, batch);
         batch = [];
         onProgress?.(summary);
       }
     }
-    await writeBatch(store, source, batch, summary);
+    await writeBatch(target, batch);
   }
   const orphans = await store.attributeOrphans(source);
   summary.attributedLater = orphans.attributed;
@@ -104,14 +110,24 @@ function skip(summary: ImportSummary, line: SkippedLine): void {
   else summary.skippedNotListed++;
 }
 
-async function writeBatch(
-  store: Store,
-  source: SourceInfo,
-  batch: IngestItem[],
-  summary: ImportSummary,
-): Promise<void> {
+interface BatchTarget {
+  store: Store;
+  source: SourceInfo;
+  summary: ImportSummary;
+  detector: Detector | undefined;
+}
+
+async function writeBatch(target: BatchTarget, batch: IngestItem[]): Promise<void> {
+  const { store, source, summary, detector } = target;
   if (batch.length === 0) return;
   const result = await store.write(source, batch);
+  // After the write, so the store knows every process of the batch and its parents.
+  const found = detector
+    ? await detector.afterWrite(source, batch, result, storeAncestry(store, source))
+    : [];
+  for (const detection of found) {
+    summary.detections[detection.rule] = (summary.detections[detection.rule] ?? 0) + 1;
+  }
   summary.stored += result.stored;
   summary.duplicates += result.duplicates;
   summary.unattributed += result.unattributed;

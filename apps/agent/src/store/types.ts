@@ -1,4 +1,6 @@
 import type {
+  Detection,
+  DetectionFilters,
   EventKind,
   ParsedEvent,
   ProcessNode,
@@ -7,6 +9,7 @@ import type {
   ValidEventFilters,
   ValidProcessFilters,
 } from '@proctrail/schema';
+import type { Finding } from '../detection/engine';
 
 /** One event on its way into a store: validated, with the JSON it came from. */
 export interface IngestItem {
@@ -121,5 +124,14 @@ export interface Store {
     before?: string;
     maxBytes?: number;
   }): Promise<{ events: number; executions: number }>;
+  /**
+   * The stored process with this exec_id, then its parent, grandparent, ... (at most `limit`),
+   * as their richest Tetragon process objects: the ancestry detection rules look at.
+   */
+  processChain(source: SourceInfo, execId: string, limit: number): Promise<TetragonProcess[]>;
+  /** Stores findings; returns those that were new, the others being stored already. */
+  saveDetections(source: SourceInfo, findings: readonly Finding[]): Promise<Detection[]>;
+  /** Stored detections matching `filters`, newest first. */
+  detections(filters: DetectionFilters): Promise<Detection[]>;
   close(): Promise<void>;
 }

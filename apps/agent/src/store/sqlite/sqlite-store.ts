@@ -7,6 +7,7 @@ import { sqliteMigrationsFolder } from '@proctrail/db/migrations';
 import {
   epochNsToTime,
   timeToEpochNs,
+  type DetectionFilters,
   type EventBody,
   type ProcessTree,
   type TetragonProcess,
@@ -14,7 +15,9 @@ import {
   type ValidProcessFilters,
 } from '@proctrail/schema';
 import { StoreError } from '../errors';
+import type { Finding } from '../../detection/engine';
 import type { IngestItem, SourceInfo, Store, TreeOptions, WriteResult } from '../types';
+import { SqliteDetectionQueries } from './detection-queries';
 import { SqliteEventWriter } from './event-writer';
 import { pruneOlderThan, pruneToSize } from './retention';
 import { eventsAfter, sourceNamed } from './event-queries';
@@ -32,10 +35,12 @@ const START_TIME_TOLERANCE_NS = 10_000_000n;
 export class SqliteStore implements Store {
   private readonly writer: SqliteEventWriter;
   private readonly trees: SqliteTreeQueries;
+  private readonly detectionQueries: SqliteDetectionQueries;
 
   private constructor(readonly db: Database.Database) {
     this.writer = new SqliteEventWriter(db);
     this.trees = new SqliteTreeQueries(db);
+    this.detectionQueries = new SqliteDetectionQueries(db);
   }
 
   /** Opens (creating when missing) and migrates the database file at `file`. */
@@ -250,6 +255,18 @@ export class SqliteStore implements Store {
       total.executions += result?.executions ?? 0;
     }
     return total;
+  }
+
+  async processChain(source: SourceInfo, execId: string, limit: number) {
+    return this.detectionQueries.processChain(source, execId, limit);
+  }
+
+  async saveDetections(source: SourceInfo, findings: readonly Finding[]) {
+    return this.detectionQueries.save(source, findings);
+  }
+
+  async detections(filters: DetectionFilters) {
+    return this.detectionQueries.list(filters);
   }
 
   async close(): Promise<void> {

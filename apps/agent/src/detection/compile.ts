@@ -1,0 +1,269 @@
+import {
+  processFlags,
+  timeToEpochNs,
+  type FileEdge,
+  type NetworkEdge,
+  type TetragonProcess,
+} from '@proctrail/schema';
+import ipaddr from 'ipaddr.js';
+import picomatch from 'picomatch';
+import type { ProcessCondition, Rule, RuleMatch } from './rule-schema';
+
+/** What a rule looks at: one event's subject, with its ancestry fetched only when needed. */
+export interface RuleInput {
+  process: TetragonProcess;
+  /** Parent first, then grandparent, ... */
+  ancestors: () => readonly TetragonProcess[];
+  network?: NetworkEdge;
+  file?: FileEdge;
+}
+
+/** What made a match: the ancestor a condition named, and the workload's age at exec. */
+export interface MatchFacts {
+  ancestor?: TetragonProcess;
+  workloadAgeSec?: number;
+}
+
+type ProcessTest = (process: TetragonProcess) => boolean;
+type MatchTest = (input: RuleInput, facts: MatchFacts) => boolean;
+
+const SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'zsh', 'ksh', 'mksh']);
+const BUSYBOX_SHELL = /^(sh|ash)(\s|$)/;
+
+export function baseName(path: string | undefined): string {
+  if (!path) return '';
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? path : path.slice(slash + 1);
+}
+
+export function isShell(process: TetragonProcess): boolean {
+  const name = baseName(process.binary);
+  if (SHELLS.has(name)) return true;
+  return name === 'busybox' && BUSYBOX_SHELL.test(process.arguments ?? '');
+}
+
+export function inContainer(process: TetragonProcess): boolean {
+  return Boolean(process.pod?.container?.id || process.pod?.name || process.docker);
+}
+
+/** A glob with "/" matches the whole path, one without matches the file name. */
+function globTest(patterns: string[]): (path: string | undefined) => boolean {
+  const full = patterns.filter((p) => p.includes('/'));
+  const names = patterns.filter((p) => !p.includes('/'));
+  const matchFull = full.length ? picomatch(full, { dot: true }) : () => false;
+  const matchName = names.length ? picomatch(names, { dot: true }) : () => false;
+  return (path) => Boolean(path) && (matchFull(path!) || matchName(baseName(path)));
+}
+
+function isFileless(process: TetragonProcess): boolean {
+  const binary = process.binary ?? '';
+  const file = process.binary_properties?.file;
+  return (
+    binary.startsWith('/memfd:') ||
+    binary.startsWith('memfd:') ||
+    binary.endsWith(' (deleted)') ||
+    file?.inode?.links === 0
+  );
+}
+
+function hasSetuid(process: TetragonProcess): boolean {
+  const props = process.binary_properties;
+  if (!props) return false;
+  return (
+    props.setuid !== undefined || (props.privileges_changed ?? []).some((p) => p.includes('SETUID'))
+  );
+}
+
+function realUid(process: TetragonProcess): number | undefined {
+  return process.process_credentials?.uid ?? process.uid;
+}
+
+/** Each field of a condition becomes one small test; a process must pass them all. */
+const PROCESS_FIELDS: {
+  [K in keyof Required<ProcessCondition>]: (value: NonNullable<ProcessCondition[K]>) => ProcessTest;
+} = {
+  binary: (globs) => {
+    const test = globTest(globs);
+    return (p) => test(p.binary);
+  },
+  binaryNot: (globs) => {
+    const test = globTest(globs);
+    return (p) => !test(p.binary);
+  },
+  argumentsMatch: (pattern) => {
+    const regex = new RegExp(pattern);
+    return (p) => regex.test(p.arguments ?? '');
+  },
+  shell: (wanted) => (p) => isShell(p) === wanted,
+  uid: (uids) => (p) => p.uid !== undefined && uids.includes(p.uid),
+  uidNot: (uids) => (p) => p.uid !== undefined && !uids.includes(p.uid),
+  flags: (tokens) => (p) => {
+    const present = processFlags(p);
+    return tokens.every((t) => present.includes(t));
+  },
+  inContainer: (wanted) => (p) => inContainer(p) === wanted,
+  inInitTree: (wanted) => (p) => p.in_init_tree !== undefined && p.in_init_tree === wanted,
+  stdioSocket: (wanted) => (p) => (p.stdio_sockets?.length ?? 0) > 0 === wanted,
+  setuid: (wanted) => (p) => hasSetuid(p) === wanted,
+  runByNonRoot: (wanted) => (p) => {
+    const uid = realUid(p);
+    return uid !== undefined && (uid !== 0) === wanted;
+  },
+  fileless: (wanted) => (p) => isFileless(p) === wanted,
+};
+
+export function compileProcessCondition(condition: ProcessCondition): ProcessTest {
+  const tests: ProcessTest[] = [];
+  for (const [field, value] of Object.entries(condition)) {
+    if (value === undefined) continue;
+    const make = PROCESS_FIELDS[field as keyof ProcessCondition] as (v: unknown) => ProcessTest;
+    tests.push(make(value));
+  }
+  return (process) => tests.every((test) => test(process));
+}
+
+function parseRange(text: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
+  if (text.includes('/')) return ipaddr.parseCIDR(text);
+  const address = ipaddr.parse(text);
+  return [address, address.kind() === 'ipv4' ? 32 : 128];
+}
+
+/** Tests an address against ranges; IPv4-mapped IPv6 addresses count as IPv4. */
+export function cidrTest(ranges: string[]): (address: string | undefined) => boolean {
+  const parsed = ranges.map(parseRange);
+  return (text) => {
+    if (!text || !ipaddr.isValid(text)) return false;
+    let address = ipaddr.parse(text);
+    if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
+      address = (address as ipaddr.IPv6).toIPv4Address();
+    }
+    return parsed.some(([range, bits]) => {
+      return address.kind() === range.kind() && address.match(range, bits);
+    });
+  };
+}
+
+function startSec(text: string | undefined): number | undefined {
+  const ns = text ? timeToEpochNs(text) : undefined;
+  return ns === undefined ? undefined : Number(ns / 1_000_000n) / 1000;
+}
+
+/**
+ * Seconds from the container's start, or else the workload root's (the oldest ancestor in
+ * the same container), to the process's start. Limitation: a host process has no workload,
+ * so timing conditions never hold for it.
+ */
+export function workloadAgeSec(
+  process: TetragonProcess,
+  ancestors: () => readonly TetragonProcess[],
+): number | undefined {
+  const started = startSec(process.start_time);
+  if (started === undefined) return undefined;
+  const containerStart = startSec(process.pod?.container?.start_time);
+  if (containerStart !== undefined) return started - containerStart;
+  if (!process.docker) return undefined;
+  let root: TetragonProcess | undefined;
+  for (const ancestor of ancestors()) {
+    if (ancestor.docker !== process.docker) break;
+    root = ancestor;
+  }
+  const rootStart = startSec(root?.start_time);
+  return rootStart === undefined ? undefined : started - rootStart;
+}
+
+function compileMatch(match: RuleMatch): MatchTest {
+  const tests: MatchTest[] = [];
+  if (match.process) {
+    const test = compileProcessCondition(match.process);
+    tests.push((input) => test(input.process));
+  }
+  if (match.parent) {
+    const test = compileProcessCondition(match.parent);
+    tests.push((input) => {
+      const parent = input.ancestors()[0];
+      return parent !== undefined && test(parent);
+    });
+  }
+  if (match.ancestor) {
+    const test = compileProcessCondition(match.ancestor);
+    tests.push((input, facts) => {
+      const found = input.ancestors().find(test);
+      if (found) facts.ancestor ??= found;
+      return found !== undefined;
+    });
+  }
+  if (match.noAncestor) {
+    const test = compileProcessCondition(match.noAncestor);
+    tests.push((input) => !input.ancestors().some(test));
+  }
+  if (match.selfOrAncestor) {
+    const test = compileProcessCondition(match.selfOrAncestor);
+    tests.push((input) => test(input.process) || input.ancestors().some(test));
+  }
+  if (match.network) tests.push(compileNetwork(match.network));
+  if (match.file) tests.push(compileFile(match.file));
+  if (match.timing) {
+    const min = match.timing.minSecondsSinceWorkloadStart;
+    tests.push((input, facts) => {
+      const age = workloadAgeSec(input.process, input.ancestors);
+      if (age === undefined || age < min) return false;
+      facts.workloadAgeSec = age;
+      return true;
+    });
+  }
+  return (input, facts) => tests.every((test) => test(input, facts));
+}
+
+function compileNetwork(network: NonNullable<RuleMatch['network']>): MatchTest {
+  const inside = network.remoteIn ? cidrTest(network.remoteIn) : undefined;
+  const allowed = network.remoteNotIn ? cidrTest(network.remoteNotIn) : undefined;
+  return (input) => {
+    const edge = input.network;
+    if (!edge || !network.direction.includes(edge.type as 'connect')) return false;
+    if (network.remotePort && !network.remotePort.includes(edge.dport ?? -1)) return false;
+    if (inside && !inside(edge.daddr)) return false;
+    return !(allowed && (!edge.daddr || allowed(edge.daddr)));
+  };
+}
+
+function compileFile(file: NonNullable<RuleMatch['file']>): MatchTest {
+  const path = picomatch(file.path, { dot: true });
+  const excluded = file.pathNot ? picomatch(file.pathNot, { dot: true }) : () => false;
+  return (input) => {
+    const edge = input.file;
+    if (!edge || !path(edge.path) || excluded(edge.path)) return false;
+    return !file.operation || file.operation.includes(edge.operation as 'read');
+  };
+}
+
+/** A rule ready to run: its alternatives and escalations as plain functions. */
+export interface CompiledRule {
+  rule: Rule;
+  /** The facts of the first alternative that matched, or undefined. */
+  test(input: RuleInput): MatchFacts | undefined;
+  severityFor(input: RuleInput, facts: MatchFacts): Rule['severity'];
+}
+
+export function compileRule(rule: Rule): CompiledRule {
+  const alternatives = (rule.anyOf ?? (rule.match ? [rule.match] : [{}])).map(compileMatch);
+  const escalations = (rule.escalate ?? []).map((e) => ({
+    severity: e.severity,
+    test: compileMatch(e.match),
+  }));
+  return {
+    rule,
+    test(input) {
+      for (const alternative of alternatives) {
+        const facts: MatchFacts = {};
+        if (alternative(input, facts)) return facts;
+      }
+      return undefined;
+    },
+    severityFor(input, facts) {
+      for (const escalation of escalations) {
+        if (escalation.test(input, facts)) return escalation.severity;
+      }
+      return rule.severity;
+    },
+  };
+}

@@ -1,0 +1,102 @@
+import {
+  eventTimeOf,
+  subjectsOf,
+  type Detection,
+  type ParsedEvent,
+  type TetragonProcess,
+} from '@proctrail/schema';
+import type { IngestItem, SourceInfo, Store, StoredEvent, WriteResult } from '../store/types';
+import { DetectionEngine, type Finding } from './engine';
+
+/** Where the ancestors of an event's process come from: the live cache, or the store. */
+export type AncestryLookup = (
+  parsed: ParsedEvent,
+  process: TetragonProcess,
+) => readonly TetragonProcess[] | Promise<readonly TetragonProcess[]>;
+
+export interface DetectorOptions {
+  /** Told about every detection stored for the first time: the bus, metrics, logs. */
+  onDetections?: (detections: Detection[]) => void;
+}
+
+/** The deepest ancestry a rule looks at. */
+export const ANCESTRY_LIMIT = 32;
+
+/**
+ * Pairs the items of a batch with the events the store kept. The store keeps them in order
+ * and leaves duplicates out, so a stored event is the next item of the same kind, exec_id
+ * and time; a duplicate was evaluated when it was first stored.
+ */
+export function pairStored(
+  items: readonly IngestItem[],
+  stored: readonly StoredEvent[],
+): Array<{ item: IngestItem; event: StoredEvent }> {
+  const pairs: Array<{ item: IngestItem; event: StoredEvent }> = [];
+  let next = 0;
+  for (const item of items) {
+    const event = stored[next];
+    if (!event) break;
+    if (event.kind !== item.parsed.kind) continue;
+    const execId = subjectsOf(item.parsed).process?.exec_id || null;
+    if (event.execId !== execId || event.time !== (eventTimeOf(item.parsed) ?? null)) continue;
+    pairs.push({ item, event });
+    next++;
+  }
+  return pairs;
+}
+
+/** The chain an imported event names itself: its parent, then its `ancestors`. */
+function embeddedAncestry(parsed: ParsedEvent): TetragonProcess[] {
+  const subjects = subjectsOf(parsed);
+  return subjects.parent ? [subjects.parent, ...subjects.ancestors] : [];
+}
+
+/**
+ * Ancestry for imported events: the embedded `ancestors` when the export has them, else
+ * the stored chain above the parent (the batch is written first, so it knows the parent
+ * even when only this event named it).
+ */
+export function storeAncestry(store: Store, source: SourceInfo): AncestryLookup {
+  return async (parsed, process) => {
+    const embedded = embeddedAncestry(parsed);
+    if (embedded.length > 1 || !process.parent_exec_id) return embedded;
+    const chain = await store.processChain(source, process.parent_exec_id, ANCESTRY_LIMIT);
+    return chain.length ? chain : embedded;
+  };
+}
+
+/** Runs the engine over each stored batch and stores what it finds. */
+export class Detector {
+  constructor(
+    readonly engine: DetectionEngine,
+    private readonly store: Store,
+    private readonly options: DetectorOptions = {},
+  ) {}
+
+  async afterWrite(
+    source: SourceInfo,
+    items: readonly IngestItem[],
+    result: WriteResult,
+    ancestry: AncestryLookup,
+  ): Promise<Detection[]> {
+    const findings: Finding[] = [];
+    for (const { item, event } of pairStored(items, result.events)) {
+      const process = subjectsOf(item.parsed).process;
+      if (!process?.exec_id || !this.engine.wants(item.parsed)) continue;
+      const found = ancestry(item.parsed, process);
+      const chain = found instanceof Promise ? await found : found;
+      findings.push(
+        ...this.engine.evaluate({
+          eventId: event.id,
+          parsed: item.parsed,
+          time: event.time ?? undefined,
+          ancestors: () => chain,
+        }),
+      );
+    }
+    if (findings.length === 0) return [];
+    const created = await this.store.saveDetections(source, findings);
+    if (created.length) this.options.onDetections?.(created);
+    return created;
+  }
+}
