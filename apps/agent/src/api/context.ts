@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { LostEvents } from '@proctrail/schema';
+import type { DetectionBus } from '../detection/detection-bus';
 import type { LiveBus } from '../live/live-bus';
 import type { Store } from '../store/types';
 
@@ -16,6 +17,8 @@ export interface PipelineStatsProvider {
 export interface ApiContext {
   store: Store;
   bus: LiveBus;
+  /** Detections as they are stored; absent when no rules run (a database served alone). */
+  detections: DetectionBus | undefined;
   stats: PipelineStatsProvider | undefined;
   logger: Logger;
 }

@@ -6,6 +6,7 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
+import type { DetectionBus } from '../detection/detection-bus';
 import type { LiveBus } from '../live/live-bus';
 import type { Store } from '../store/types';
 import { isAuthorized } from './auth';
@@ -17,6 +18,8 @@ import { appRouter } from './router';
 export interface ApiServerOptions {
   store: Store;
   bus: LiveBus;
+  /** Detections as they are stored, for detection.live; without it the subscription is idle. */
+  detections?: DetectionBus;
   /** Served at /metrics; the pipeline registers its own metrics on it (see metrics/). */
   registry: Registry;
   /** HOST:PORT; 127.0.0.1:7070 by default. Anything but loopback requires `token`. */
@@ -62,6 +65,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const context: ApiContext = {
     store: options.store,
     bus: options.bus,
+    detections: options.detections,
     stats: options.stats,
     logger,
   };

@@ -6,6 +6,8 @@ import { DEFAULT_WATCHED_PATHS } from '@proctrail/bpf';
 import { epochNsToTime, subjectsOf } from '@proctrail/schema';
 import { checkExposure, DEFAULT_LISTEN, parseListen } from '../api/listen-address';
 import { startApiServer } from '../api/server';
+import { DetectionBus } from '../detection/detection-bus';
+import { liveDetections } from '../detection/live-detections';
 import { JsonlExporter } from '../export/jsonl-exporter';
 import { LiveBus } from '../live/live-bus';
 import { createAgentMetrics, type AgentMetrics } from '../metrics/metrics';
@@ -31,6 +33,8 @@ interface AgentCommandOptions {
   retain?: number;
   maxDbSize?: number;
   ancestors?: boolean;
+  rules?: string;
+  detections: boolean;
 }
 
 export function registerAgentCommand(program: Command): void {
@@ -55,7 +59,9 @@ export function registerAgentCommand(program: Command): void {
         'delete the oldest events beyond this size (e.g. 10GB)',
         parseSize,
       )
-      .option('--ancestors', 'attach every ancestor to each event, as Tetragon --enable-ancestors'),
+      .option('--ancestors', 'attach every ancestor to each event, as Tetragon --enable-ancestors')
+      .option('--rules <dir>', 'detection rules folder (default: the built-in rules)')
+      .option('--no-detections', 'do not run detection rules'),
   ).action(async (options: AgentCommandOptions) => {
     process.exitCode = await runAgent(options);
   });
@@ -75,6 +81,10 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
     ? new JsonlExporter(options.export, { maxBytes: options.exportMaxMb * 1_000_000 })
     : undefined;
   const nodeName = options.nodeName ?? hostname();
+  const detectionBus = new DetectionBus();
+  const detections = options.detections
+    ? liveDetections({ store, logger, rulesDir: options.rules, bus: detectionBus, metrics })
+    : undefined;
 
   let agent: Agent | undefined;
   try {
@@ -93,11 +103,13 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
       onBuilt: (items) => countEvents(metrics, items, nodeName),
       onWritten: (_result, latencyMs) =>
         metrics.storeBatchSeconds.observe({ store: 'sqlite' }, latencyMs / 1000),
+      onStored: detections?.onStored,
     });
     const running = agent;
     const server = await startApiServer({
       store,
       bus,
+      detections: detectionBus,
       registry,
       listen: options.listen,
       token,
@@ -115,6 +127,7 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
     for (const timer of timers) clearInterval(timer);
     await running.stop();
     bus.close();
+    detectionBus.close();
     await server.close();
     return 0;
   } finally {

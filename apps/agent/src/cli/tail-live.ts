@@ -1,6 +1,6 @@
 import type { EventLiveInput } from '@proctrail/schema';
 import { createApiClient } from '../api/client';
-import { tailLine, type TailFormat } from './tail-output';
+import { detectionLine, tailLine, type TailFormat } from './tail-output';
 import { terminalSafe } from './terminal-text';
 
 export interface FollowOptions {
@@ -28,6 +28,7 @@ export function followLive(options: FollowOptions): Promise<number> {
     let printed = 0;
     let lastEventId: string | undefined;
     let unsubscribe = () => {};
+    let stopDetections = () => {};
     let finished = false;
 
     const client = createApiClient({
@@ -40,6 +41,7 @@ export function followLive(options: FollowOptions): Promise<number> {
       if (finished) return;
       finished = true;
       unsubscribe();
+      stopDetections();
       void client.close().finally(() => (error ? reject(error) : resolve(printed)));
     };
 
@@ -65,6 +67,13 @@ export function followLive(options: FollowOptions): Promise<number> {
       unsubscribe = () => subscription.unsubscribe();
     };
 
+    // Detections interleave with events; they do not count towards maxEvents.
+    const detections = client.trpc.detection.live.subscribe(undefined, {
+      onData: ({ data }) => console.log(terminalSafe(detectionLine(data, options.format))),
+      onError: (error) =>
+        console.error(`proctrail tail: detections: ${terminalSafe(error.message)}`),
+    });
+    stopDetections = () => detections.unsubscribe();
     options.signal?.addEventListener('abort', () => finish(), { once: true });
     subscribe();
   });

@@ -24,6 +24,8 @@ export interface AgentMetrics {
   /** How long a store batch write took, in seconds. */
   storeBatchSeconds: Histogram<'store'>;
   liveSubscribers: Gauge;
+  /** Detections stored, by rule and severity. */
+  detectionsTotal: Counter<'rule' | 'severity'>;
   /** The binary label for a binary path, "other" once MAX_BINARY_LABELS are in use. */
   binaryLabel(binary: string | undefined): string;
 }
@@ -68,6 +70,12 @@ export function createAgentMetrics(registry: Registry): AgentMetrics {
     liveSubscribers: new Gauge({
       name: 'proctrail_live_subscribers',
       help: 'Clients following the live event stream',
+      registers,
+    }),
+    detectionsTotal: new Counter({
+      name: 'proctrail_detections_total',
+      help: 'Detections stored, by rule and severity',
+      labelNames: ['rule', 'severity'],
       registers,
     }),
     binaryLabel(binary) {

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { startSensor, type Sensor, type SensorCounters, type SensorRecord } from '@proctrail/bpf';
+import type { TetragonProcess } from '@proctrail/schema';
 import type { Logger } from 'pino';
 import { BootClock } from '../process/clock';
 import { ProcessCache } from '../process/process-cache';
@@ -23,7 +24,18 @@ export interface AgentOptions {
   onBuilt?: (items: readonly IngestItem[]) => void;
   /** Told about every batch stored, with its latency: metrics. */
   onWritten?: (result: WriteResult, latencyMs: number) => void;
+  /**
+   * Told about every batch stored, with the items it came from and the process cache's
+   * ancestry (parent first) of an exec_id: detection rules.
+   */
+  onStored?: (
+    batch: { source: SourceInfo; items: readonly IngestItem[]; result: WriteResult },
+    ancestry: (parentExecId: string | undefined) => TetragonProcess[],
+  ) => void;
 }
+
+/** Ancestors handed to onStored, at most. */
+const ANCESTRY_LIMIT = 32;
 
 /** What the agent has done since it started. */
 export interface AgentCounters {
@@ -63,10 +75,14 @@ export class Agent {
 
     const written = { stored: 0, storeFailures: 0 };
     const batcher = new StoreBatcher(store, source, {
-      onWritten: (result, latencyMs) => {
+      onWritten: (result, latencyMs, batch) => {
         written.stored += result.stored;
         options.sink?.publish(result.events);
         options.onWritten?.(result, latencyMs);
+        options.onStored?.({ source, items: batch, result }, (parentExecId) => {
+          const parent = cache.byId(parentExecId);
+          return parent ? [parent.process, ...cache.ancestorsOf(parent, ANCESTRY_LIMIT - 1)] : [];
+        });
       },
       onError: (error, dropped) => {
         written.storeFailures += dropped;

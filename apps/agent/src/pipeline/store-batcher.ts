@@ -1,8 +1,8 @@
 import type { IngestItem, SourceInfo, Store, StoredEvent, WriteResult } from '../store/types';
 
 export interface StoreBatcherOptions {
-  /** Told about every batch written: the live bus, metrics. */
-  onWritten?: (result: WriteResult, latencyMs: number) => void;
+  /** Told about every batch written, with the items it was made of: live bus, metrics, rules. */
+  onWritten?: (result: WriteResult, latencyMs: number, batch: readonly IngestItem[]) => void;
   /** Told when a write fails; the batch is dropped and counted, the agent keeps running. */
   onError?: (error: Error, dropped: number) => void;
 }
@@ -60,7 +60,7 @@ export class StoreBatcher {
     const start = performance.now();
     try {
       const result = await this.store.write(this.source, batch);
-      this.options.onWritten?.(result, performance.now() - start);
+      this.options.onWritten?.(result, performance.now() - start, batch);
     } catch (error) {
       this.options.onError?.(error as Error, batch.length);
     }

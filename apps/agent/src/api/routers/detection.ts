@@ -1,10 +1,30 @@
-import { detectionListInputSchema, type Detection } from '@proctrail/schema';
+import { tracked } from '@trpc/server';
+import {
+  DETECTION_SEVERITIES,
+  detectionListInputSchema,
+  detectionLiveInputSchema,
+  type Detection,
+} from '@proctrail/schema';
 import { publicProcedure, router } from '../trpc';
 
 export const detectionRouter = router({
+  /** Stored detections, newest first, filtered by severity, rule, time, node or exec_id. */
+  list: publicProcedure
+    .input(detectionListInputSchema)
+    .query(({ ctx, input }): Promise<Detection[]> => ctx.store.detections(input)),
+
   /**
-   * Limitation: no detection rules run yet, so the list is always empty; the procedure and
-   * its type exist so the dashboard can be built against them.
+   * Detections as they are stored. Limitation: no replay after a reconnect; what was missed
+   * is in detection.list.
    */
-  list: publicProcedure.input(detectionListInputSchema).query((): Detection[] => []),
+  live: publicProcedure.input(detectionLiveInputSchema).subscription(async function* (opts) {
+    const { ctx, input, signal } = opts;
+    if (!ctx.detections) return;
+    const minimum = DETECTION_SEVERITIES.indexOf(input.minSeverity ?? 'low');
+    for await (const detection of ctx.detections.subscribe(signal)) {
+      if (DETECTION_SEVERITIES.indexOf(detection.severity) < minimum) continue;
+      if (input.rule && detection.rule !== input.rule) continue;
+      yield tracked(String(detection.id), detection);
+    }
+  }),
 });
