@@ -171,18 +171,25 @@ export function workloadAgeSec(
   return rootStart === undefined ? undefined : started - rootStart;
 }
 
+/** Tests on the event itself run first: most events fail them without a look at ancestry. */
 function compileMatch(match: RuleMatch): MatchTest {
   const tests: MatchTest[] = [];
   if (match.process) {
     const test = compileProcessCondition(match.process);
     tests.push((input) => test(input.process));
   }
+  if (match.network) tests.push(compileNetwork(match.network));
+  if (match.file) tests.push(compileFile(match.file));
   if (match.parent) {
     const test = compileProcessCondition(match.parent);
     tests.push((input) => {
       const parent = input.ancestors()[0];
       return parent !== undefined && test(parent);
     });
+  }
+  if (match.selfOrAncestor) {
+    const test = compileProcessCondition(match.selfOrAncestor);
+    tests.push((input) => test(input.process) || input.ancestors().some(test));
   }
   if (match.ancestor) {
     const test = compileProcessCondition(match.ancestor);
@@ -196,12 +203,6 @@ function compileMatch(match: RuleMatch): MatchTest {
     const test = compileProcessCondition(match.noAncestor);
     tests.push((input) => !input.ancestors().some(test));
   }
-  if (match.selfOrAncestor) {
-    const test = compileProcessCondition(match.selfOrAncestor);
-    tests.push((input) => test(input.process) || input.ancestors().some(test));
-  }
-  if (match.network) tests.push(compileNetwork(match.network));
-  if (match.file) tests.push(compileFile(match.file));
   if (match.timing) {
     const min = match.timing.minSecondsSinceWorkloadStart;
     tests.push((input, facts) => {

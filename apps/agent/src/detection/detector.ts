@@ -8,11 +8,14 @@ import {
 import type { IngestItem, SourceInfo, Store, StoredEvent, WriteResult } from '../store/types';
 import { DetectionEngine, type Finding } from './engine';
 
-/** Where the ancestors of an event's process come from: the live cache, or the store. */
+/**
+ * Where the ancestors of an event's process come from: the store (a promise, awaited before
+ * the rules run), or the live cache (a function, called only when a rule needs ancestry).
+ */
 export type AncestryLookup = (
   parsed: ParsedEvent,
   process: TetragonProcess,
-) => readonly TetragonProcess[] | Promise<readonly TetragonProcess[]>;
+) => Promise<readonly TetragonProcess[]> | (() => readonly TetragonProcess[]);
 
 export interface DetectorOptions {
   /** Told about every detection stored for the first time: the bus, metrics, logs. */
@@ -84,13 +87,13 @@ export class Detector {
       const process = subjectsOf(item.parsed).process;
       if (!process?.exec_id || !this.engine.wants(item.parsed)) continue;
       const found = ancestry(item.parsed, process);
-      const chain = found instanceof Promise ? await found : found;
+      const chain = found instanceof Promise ? await found : undefined;
       findings.push(
         ...this.engine.evaluate({
           eventId: event.id,
           parsed: item.parsed,
           time: event.time ?? undefined,
-          ancestors: () => chain,
+          ancestors: chain ? () => chain : (found as () => readonly TetragonProcess[]),
         }),
       );
     }

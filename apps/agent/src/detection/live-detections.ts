@@ -50,7 +50,12 @@ export function liveDetections(options: LiveDetectionsOptions): {
     detector,
     onStored: ({ source, items, result }, ancestry) => {
       detector
-        .afterWrite(source, items, result, (_parsed, process) => ancestry(process.parent_exec_id))
+        .afterWrite(
+          source,
+          items,
+          result,
+          (_parsed, process) => () => ancestry(process.parent_exec_id),
+        )
         .catch((error: Error) => logger.error({ err: error }, 'detection failed for a batch'));
     },
   };
