@@ -74,7 +74,7 @@ WITH RECURSIVE below(exec_id, row_id, depth) AS (
   SELECT ?, NULL, 0
   UNION ALL
   SELECT e.exec_id, e.id, below.depth + 1
-  FROM below JOIN executions e ON e.source_id = ? AND e.parent_exec_id = below.exec_id
+  FROM below CROSS JOIN executions e ON e.source_id = ? AND e.parent_exec_id = below.exec_id
   WHERE e.exec_id != e.parent_exec_id AND below.depth < ?
   ORDER BY 3
   LIMIT ?
