@@ -45,33 +45,16 @@ function waitForLine(
   });
 }
 
-/** `proctrail agent` on `db`; resolves with its API URL from the 'recording' log line. */
-export async function startAgent(db: string, extraArgs: string[] = []): Promise<Running> {
-  const child = spawn(
-    process.execPath,
-    [cli, 'agent', '--db', db, '--listen', '127.0.0.1:0', '--node-name', 'e2e', ...extraArgs],
-    {
-      cwd: repoRoot,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, PROCTRAIL_LOG_LEVEL: 'info' },
-    },
-  );
-  const url = await waitForLine(
-    child,
-    child.stderr!,
-    (line) => {
-      const entry = JSON.parse(line) as { msg?: string; url?: string };
-      return entry.msg === 'recording' ? entry.url : undefined;
-    },
-    'the agent',
-    30_000,
-  );
-  return { child, url };
-}
-
-/** `proctrail serve` on an existing database (no sensor: for benchmarks on imported data). */
-export async function startServe(db: string): Promise<Running> {
-  const child = spawn(process.execPath, [cli, 'serve', '--db', db, '--listen', '127.0.0.1:0'], {
+/**
+ * Runs a `proctrail` command that serves the API, and resolves with its URL once its log
+ * says `readyMessage` (logs are JSON lines on standard error).
+ */
+async function startApiCommand(
+  args: string[],
+  readyMessage: string,
+  what: string,
+): Promise<Running> {
+  const child = spawn(process.execPath, [cli, ...args, '--listen', '127.0.0.1:0'], {
     cwd: repoRoot,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, PROCTRAIL_LOG_LEVEL: 'info' },
@@ -81,12 +64,26 @@ export async function startServe(db: string): Promise<Running> {
     child.stderr!,
     (line) => {
       const entry = JSON.parse(line) as { msg?: string; url?: string };
-      return entry.msg === 'serving' ? entry.url : undefined;
+      return entry.msg === readyMessage ? entry.url : undefined;
     },
-    'proctrail serve',
+    what,
     30_000,
   );
   return { child, url };
+}
+
+/** `proctrail agent` on `db`; resolves with its API URL from the 'recording' log line. */
+export function startAgent(db: string, extraArgs: string[] = []): Promise<Running> {
+  return startApiCommand(
+    ['agent', '--db', db, '--node-name', 'e2e', ...extraArgs],
+    'recording',
+    'the agent',
+  );
+}
+
+/** `proctrail serve` on an existing database (no sensor: for benchmarks on imported data). */
+export function startServe(db: string): Promise<Running> {
+  return startApiCommand(['serve', '--db', db], 'serving', 'proctrail serve');
 }
 
 /** `proctrail dashboard` for `apiUrl` (building the dashboard first when no build exists). */

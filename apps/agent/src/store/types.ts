@@ -5,6 +5,7 @@ import type {
   ParsedEvent,
   ProcessNode,
   ProcessTree,
+  StatsSummary,
   TetragonProcess,
   ValidEventFilters,
   ValidProcessFilters,
@@ -62,15 +63,7 @@ export interface TreeOptions {
 }
 
 /** What the store holds, counted; the API's stats.summary adds what the sensor lost. */
-export interface StoreStats {
-  events: number;
-  byKind: Record<string, number>;
-  byBinary: Array<{ binary: string; events: number }>;
-  byNode: Array<{ node: string; events: number }>;
-  executions: number;
-  placeholders: number;
-  unattributed: number;
-}
+export type StoreStats = Omit<StatsSummary, 'lost' | 'lastEventTime'>;
 
 /** A stored process matched by a search. */
 export type ProcessMatch = ProcessNode;

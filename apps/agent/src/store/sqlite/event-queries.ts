@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { toSortableTime, type EventKind, type ValidEventFilters } from '@proctrail/schema';
+import { toSortableTime, type ValidEventFilters } from '@proctrail/schema';
 import { StoreError } from '../errors';
 import type { SourceInfo, StoredEvent } from '../types';
 import { processConditions } from './search';
@@ -65,16 +65,6 @@ function sortable(field: string, time: string): string {
   return value;
 }
 
-interface EventRow {
-  id: number;
-  sourceId: number;
-  kind: EventKind;
-  time: string | null;
-  execId: string | null;
-  nodeName: string | null;
-  json: string;
-}
-
 /**
  * Stored events with ids above `afterId` that match `filters`, in id order, `limit` at most.
  * Id order is the order events were stored in, which the live bus also follows.
@@ -96,7 +86,7 @@ export function eventsAfter(
     ORDER BY ev.id
     LIMIT ?`;
   try {
-    return db.prepare(sql).all(...where.flatMap((c) => c.params), limit) as EventRow[];
+    return db.prepare(sql).all(...where.flatMap((c) => c.params), limit) as StoredEvent[];
   } catch (error) {
     throw new StoreError('query', `cannot list events: ${(error as Error).message}`, {
       cause: error,
