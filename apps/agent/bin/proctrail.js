@@ -4,5 +4,11 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// A reader that stops early (`proctrail export | head`) closes the pipe: stop quietly then,
+// as Unix tools do, instead of dying on an unhandled EPIPE.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
