@@ -1,3 +1,4 @@
+import type { NetworkEdge } from '../tetragon/edges';
 import type { TetragonProcess } from '../tetragon/process';
 
 /**
@@ -17,21 +18,14 @@ export interface ProcessExit {
   signal?: string;
 }
 
-/** Network activity of one process, grouped by operation and 4-tuple. */
-export interface ProcessNetworkEdge {
-  type: string;
-  family?: string;
-  protocol?: string;
-  saddr?: string;
-  sport?: number;
-  daddr?: string;
-  dport?: number;
-  cookie?: string;
+/**
+ * Network activity of one process, grouped by operation and 4-tuple: the edges events
+ * describe, counted, with their byte counts summed and the time of the first.
+ */
+export type ProcessNetworkEdge = Omit<NetworkEdge, 'state'> & {
   count: number;
-  bytesSent?: number;
-  bytesReceived?: number;
   firstTime?: string;
-}
+};
 
 /** File activity of one process, grouped by operation and path. */
 export interface ProcessFileEdge {
