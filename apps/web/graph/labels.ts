@@ -1,4 +1,9 @@
-import type { ProcessFileEdge, ProcessNetworkEdge, ProcessNode } from '@proctrail/schema';
+import {
+  replacedByExec,
+  type ProcessFileEdge,
+  type ProcessNetworkEdge,
+  type ProcessNode,
+} from '@proctrail/schema';
 
 /**
  * Short texts for nodes. Every string here comes from events, so from whoever ran the process:
@@ -16,10 +21,11 @@ export function processLabel(process: ProcessNode): string {
   return `${baseName(process.binary)} (${process.pid ?? '?'})`;
 }
 
-/** Exited with a code or a signal, or still running (no exit seen). */
+/** Exited with a code or a signal, replaced by an exec, or still running (no exit seen). */
 export function exitLabel(process: ProcessNode): string {
   if (!process.exit) return process.placeholder ? 'never seen' : 'running';
   if (process.exit.signal) return `killed ${process.exit.signal}`;
+  if (replacedByExec(process.exit)) return 'replaced by exec';
   return `exit ${process.exit.status ?? 0}`;
 }
 

@@ -1,4 +1,9 @@
-import type { ProcessFileEdge, ProcessNetworkEdge, ProcessNode } from '@proctrail/schema';
+import {
+  replacedByExec,
+  type ProcessFileEdge,
+  type ProcessNetworkEdge,
+  type ProcessNode,
+} from '@proctrail/schema';
 import { terminalSafe } from './terminal-text';
 
 const RELATION_MARKS: Record<ProcessNode['relation'], string> = {
@@ -13,6 +18,7 @@ const RELATION_MARKS: Record<ProcessNode['relation'], string> = {
 function exitText(node: ProcessNode): string {
   if (!node.exit) return '';
   if (node.exit.signal) return ` exited: ${node.exit.signal}`;
+  if (replacedByExec(node.exit)) return ' replaced by exec';
   return ` exited: ${node.exit.status ?? 0}`;
 }
 

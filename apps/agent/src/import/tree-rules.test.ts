@@ -155,6 +155,29 @@ describe('exec without fork', () => {
       [['/usr/bin/curl', 're-exec']],
     );
   });
+
+  test('the image an exec replaced ends then, with neither status nor signal', async () => {
+    const db = scratch.db('replaced.db');
+    const curl = proc(1000, 1005n, '/usr/bin/curl', {
+      flags: 'execve',
+      parent_exec_id: bash.exec_id!,
+    });
+    const child = proc(1002, 1003n, '/bin/ls', { parent_exec_id: bash.exec_id! });
+    await importEvents(db, [exec(bash, sshd), exec(child, bash), exec(curl, bash)]);
+    const tree = await treeOf(db, curl.exec_id!);
+    const replaced = tree.ancestors.at(-1)!;
+    assert.equal(replaced.exec_id, bash.exec_id);
+    assert.ok(replaced.exit?.time, 'the replaced image has an end time');
+    assert.equal(replaced.exit?.status, undefined);
+    assert.equal(replaced.exit?.signal, undefined);
+    assert.equal(tree.process.exit, undefined, 'the new image is still running');
+    const forkOnly = scratch.db('forked-child.db');
+    await importEvents(forkOnly, [exec(bash, sshd), exec(child, bash)]);
+    const parent = await treeOf(forkOnly, bash.exec_id!);
+    assert.equal(parent.process.exit, undefined, 'a forked child does not end its parent');
+    const text = await runCli(['tree', curl.exec_id!, '--db', db]);
+    assert.match(text.stdout, /\/bin\/bash .*replaced by exec/);
+  });
 });
 
 describe('fork without exec', () => {

@@ -12,10 +12,19 @@ import type { TetragonProcess } from '../tetragon/process';
  */
 export type ProcessRelation = 'fork+exec' | 're-exec' | 'fork-only' | 'procfs' | 'root' | 'unknown';
 
+/**
+ * How an execution ended: a status (0 for a clean exit), or a signal; or neither, with a
+ * time, when the pid exec'd another image (the execution was replaced, the process lives on).
+ */
 export interface ProcessExit {
   time?: string;
   status?: number;
   signal?: string;
+}
+
+/** Whether an execution ended because its pid exec'd another image. */
+export function replacedByExec(exit: ProcessExit | undefined): boolean {
+  return exit !== undefined && exit.status === undefined && !exit.signal;
 }
 
 /**

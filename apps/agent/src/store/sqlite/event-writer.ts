@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import {
   fileEdgesOf,
+  processFlags,
   eventTimeOf,
   networkEdgesOf,
   subjectsOf,
@@ -76,6 +77,15 @@ UPDATE executions SET exit_time = ?, exit_status = ?, exit_signal = ?
 WHERE source_id = ? AND exec_id = ?`;
 
 /**
+ * An exec without a fork ends the pid's previous image: it gets an exit time and neither a
+ * status nor a signal, which is what tells "replaced by exec" from a clean exit (status 0).
+ * The same pid is required, so that only a previous image of this very process qualifies.
+ */
+const SET_REPLACED_SQL = `
+UPDATE executions SET exit_time = ?
+WHERE source_id = ? AND exec_id = ? AND pid = ? AND exit_time IS NULL`;
+
+/**
  * New executions wait in executions_text_pending (see migration 0003) and enter the trigram
  * index here, once per batch: one INSERT ... SELECT costs a quarter of what a trigger per row
  * did. The rows are read at the end of the batch, so they carry their final binary and
@@ -112,6 +122,7 @@ export class SqliteEventWriter {
   private readonly insertEvent: Database.Statement;
   private readonly upsertExecution: Database.Statement;
   private readonly setExit: Database.Statement;
+  private readonly setReplaced: Database.Statement;
   private readonly insertNetwork: Database.Statement;
   private readonly insertFile: Database.Statement;
   private readonly flushSearch: Database.Statement[];
@@ -122,6 +133,7 @@ export class SqliteEventWriter {
     this.insertEvent = db.prepare(INSERT_EVENT_SQL);
     this.upsertExecution = db.prepare(UPSERT_EXECUTION_SQL);
     this.setExit = db.prepare(SET_EXIT_SQL);
+    this.setReplaced = db.prepare(SET_REPLACED_SQL);
     this.insertNetwork = db.prepare(INSERT_NETWORK_SQL);
     this.insertFile = db.prepare(INSERT_FILE_SQL);
     this.flushSearch = FLUSH_SEARCH_SQL.map((sql) => db.prepare(sql));
@@ -199,7 +211,13 @@ export class SqliteEventWriter {
     if (process && !execId) result.unattributed++;
     this.writeProcesses(source, subjects, parsed.kind === 'process_exec', nodeName, result);
     if (execId && parsed.kind === 'process_exit') this.writeExit(source, parsed, execId, time);
+    if (parsed.kind === 'process_exec' && process) this.endReplacedImage(source, process, time);
     this.writeEdges(source, parsed, eventId, execId, time);
+  }
+
+  private endReplacedImage(source: SourceInfo, process: TetragonProcess, time: string | null) {
+    if (!process.parent_exec_id || processFlags(process).includes('clone')) return;
+    this.setReplaced.run(time, source.id, process.parent_exec_id, process.pid ?? null);
   }
 
   private writeProcesses(
