@@ -69,7 +69,7 @@ describe('the dashboard against a real agent', { skip, timeout: 300_000 }, () =>
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('a chain found through Search opens as a tree with its connect and file edges, and its permalink reopens the same view', async () => {
+  test('a chain found through Search opens as a tree with its connect and file edges, and its permalink reopens the same view; its shell under node is flagged on the tree and the Overview', async () => {
     const marker = `e2e-tree-${process.pid}-${Date.now()}`;
     // A server-like parent (node) starts sh -c, which reads /etc/passwd through cat, runs echo
     // with markup in its arguments, then replaces itself (exec, same pid) with a bash that
@@ -195,6 +195,55 @@ describe('the dashboard against a real agent', { skip, timeout: 300_000 }, () =>
       .first()
       .waitFor({ state: 'detached' });
     await again.close();
+
+    // Detections: sh is a shell under node, so shell-under-server-runtime fires on it. Its node
+    // carries a severity-coloured marker whose title names the rule's title.
+    const shNode = page.locator(`[data-testid=tree] g.tree-node[data-id="${sh.id}"]`);
+    const shBadge = shNode.locator('g.detection-badge');
+    // The agent stores detections in batches, like events: reload until the marker is drawn.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      if (
+        await shBadge.waitFor({ timeout: 2_000 }).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
+      await page.reload();
+      await page.locator('[data-testid=tree] g.tree-node[data-kind=file]').first().waitFor();
+    }
+    assert.equal(await shBadge.getAttribute('data-severity'), 'high', 'a high-severity marker');
+    assert.ok(
+      ((await shBadge.locator('title').textContent()) ?? '').includes(
+        'high: Server runtime started a shell',
+      ),
+      'the marker names the rule in its title',
+    );
+    // The details of sh list the detection with its explanation.
+    await shNode.click();
+    const shDetection = page
+      .getByTestId('node-detections')
+      .locator('[data-testid=detection-row][data-rule=shell-under-server-runtime]');
+    await shDetection.waitFor();
+    const explained = await shDetection.innerText();
+    assert.ok(
+      explained.includes('Server runtime started a shell') && /started by node/.test(explained),
+      `the details explain the detection: ${explained}`,
+    );
+    await assertNoInjection(page);
+
+    // The Overview lists it among the newest detections, linked to sh's process page.
+    await page.goto(`${dashboard!.url}/?range=15m`);
+    const listed = page.locator(
+      `[data-testid=overview-detections] [data-testid=detection-row][data-exec-id="${sh.id}"]` +
+        '[data-rule=shell-under-server-runtime]',
+    );
+    await listed.waitFor();
+    assert.ok(/started by node/.test(await listed.innerText()), 'with its explanation');
+    await page.screenshot({ path: join(artifactsDir, 'overview-detections.png') });
+    await listed.getByTestId('detection-process').click();
+    await page.waitForURL((url) => url.searchParams.get('execId') === sh.id);
+    await assertNoInjection(page);
     await page.close();
     assert.deepEqual(errors, [], 'no script errors on the page');
   });

@@ -2,7 +2,7 @@
 export function TreeLegend() {
   const item = (
     className: string,
-    shape: 'circle' | 'diamond' | 'square' | 'ring',
+    shape: 'circle' | 'diamond' | 'square' | 'ring' | 'badge',
     text: string,
   ) => (
     <span>
@@ -13,6 +13,14 @@ export function TreeLegend() {
             <>
               <circle className="shape" r="6" />
               <circle className="same-pid" r="9.5" />
+            </>
+          )}
+          {shape === 'badge' && (
+            <>
+              <circle className="shape" r="6" />
+              <g className="detection-badge">
+                <circle className="badge severity-high" cx="-5" cy="-5" r="5" />
+              </g>
             </>
           )}
           {shape === 'diamond' && <path className="shape" d="M0,-7L7,0L0,7L-7,0Z" />}
@@ -31,6 +39,7 @@ export function TreeLegend() {
       {item('process placeholder', 'circle', 'placeholder (never seen)')}
       {item('process exited procfs', 'circle', 'procFS (running at agent start)')}
       {item('process exited fork-only', 'diamond', 'fork without exec')}
+      {item('process exited', 'badge', 'detections (colour: worst severity)')}
       {item('network', 'square', 'network peer')}
       {item('file', 'square', 'file')}
       {item('more', 'square', 'children grouped')}

@@ -4,11 +4,14 @@ import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useMemo } from 'react';
 import type { ProcessNode } from '@proctrail/schema';
+import { newestFirst } from '../graph/detections';
 import { useTRPC } from '../state/trpc';
 import { paramsOf, processHref, sinceOfRange } from '../state/url-filters';
+import { DetectionList } from './detection-list';
 import { useUrlState } from './use-url-state';
 
 const RANGES = ['15m', '1h', '24h', '7d', 'all'];
+const DETECTIONS_SHOWN = 50;
 
 function CountTable({ title, rows }: { title: string; rows: Array<[string, number]> }) {
   return (
@@ -39,7 +42,8 @@ function newestBinaries(processes: ProcessNode[]): ProcessNode[] {
 }
 
 /**
- * Counts by kind, binary and node, the busiest and the newest binaries. The range (URL
+ * The newest detections in the range, then counts by kind, binary and node, the busiest and
+ * the newest binaries. The range (URL
  * parameter `range`, or `since`/`until`) selects the processes of "newest binaries".
  * Limitation: stats.summary counts the whole database; it takes no time range yet.
  */
@@ -59,6 +63,10 @@ export function OverviewView() {
     refetchInterval: 10_000,
   });
   const recent = useQuery(trpc.process.search.queryOptions({ since, until, limit: 500 }));
+  const detections = useQuery({
+    ...trpc.detection.list.queryOptions({ since, until, limit: DETECTIONS_SHOWN }),
+    refetchInterval: 10_000,
+  });
 
   return (
     <section>
@@ -75,6 +83,17 @@ export function OverviewView() {
           </button>
         ))}
         <Link href={`/search${paramsOf({ since, until })}`}>Search this range →</Link>
+      </div>
+      <div className="panel" data-testid="overview-detections">
+        <h3>
+          Detections ({range === 'all' ? 'all time' : `last ${range}`}, newest {DETECTIONS_SHOWN})
+        </h3>
+        {detections.isLoading && <p className="muted">Loading…</p>}
+        {detections.error && <p className="error">Detections: {detections.error.message}</p>}
+        {detections.data?.length === 0 && <p className="muted">None in this range.</p>}
+        {detections.data && detections.data.length > 0 && (
+          <DetectionList detections={newestFirst(detections.data)} linkToProcess />
+        )}
       </div>
       {stats.error && <p className="error">Statistics: {stats.error.message}</p>}
       {stats.data && (

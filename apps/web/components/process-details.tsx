@@ -1,11 +1,12 @@
 'use client';
 
 import Link from 'next/link';
-import type { ProcessNode } from '@proctrail/schema';
+import type { Detection, ProcessNode } from '@proctrail/schema';
 import { processFlags } from '@proctrail/schema';
 import type { GraphNode } from '../graph/process-graph';
 import { exitLabel, fileLabel, networkLabel } from '../graph/labels';
 import { processHref } from '../state/url-filters';
+import { DetectionList } from './detection-list';
 
 function Row({ name, value }: { name: string; value: string | number | undefined | null }) {
   if (value === undefined || value === null || value === '') return null;
@@ -56,7 +57,16 @@ function ProcessFields({ process }: { process: ProcessNode }) {
 }
 
 /** What is known about the selected node, with its raw JSON. Every value is rendered as text. */
-export function NodeDetails({ node, onClose }: { node: GraphNode; onClose: () => void }) {
+export function NodeDetails({
+  node,
+  detections,
+  onClose,
+}: {
+  node: GraphNode;
+  /** The process's detections, newest first; empty for other nodes. */
+  detections: readonly Detection[];
+  onClose: () => void;
+}) {
   const raw = node.process ?? node.network ?? node.file ?? { more: node.label };
   return (
     <aside className="panel details" data-testid="details" aria-label="details">
@@ -66,6 +76,12 @@ export function NodeDetails({ node, onClose }: { node: GraphNode; onClose: () =>
           ✕
         </button>
       </div>
+      {detections.length > 0 && (
+        <section data-testid="node-detections" aria-label="detections">
+          <h3>Detections ({detections.length})</h3>
+          <DetectionList detections={detections} linkToProcess={false} />
+        </section>
+      )}
       {node.process && <ProcessFields process={node.process} />}
       {node.network && <p className="mono">{networkLabel(node.network)}</p>}
       {node.file && <p className="mono">{fileLabel(node.file)}</p>}

@@ -1,9 +1,10 @@
 'use client';
 
-import { useQuery } from '@tanstack/react-query';
+import { useQueries, useQuery } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useCallback, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import type { ApiEvent } from '@proctrail/schema';
+import type { ApiEvent, Detection } from '@proctrail/schema';
+import { detectionsByExecId } from '../graph/detections';
 import { eventsToJsonLines, exportFileName, treeToCsv } from '../graph/export';
 import { layoutGraph } from '../graph/layout';
 import { moveSelection, type Move } from '../graph/navigation';
@@ -24,6 +25,18 @@ import { TreeCanvas } from './tree-canvas';
 import { paramOfSet, setFromParam, useUrlState } from './use-url-state';
 
 const DEFAULT_MAX_DESCENDANTS = 1000;
+const DETECTIONS_PER_PROCESS = 100;
+const NO_DETECTIONS: Detection[] = [];
+
+/** Stable, so useQueries recomputes the map only when a query's data changes. */
+function combineDetections(
+  results: ReadonlyArray<{ data?: Detection[]; error: { message: string } | null }>,
+) {
+  return {
+    byExecId: detectionsByExecId(results.flatMap((r) => r.data ?? [])),
+    failed: results.find((r) => r.error)?.error?.message,
+  };
+}
 const MOVES = new Set(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown']);
 
 /**
@@ -52,6 +65,24 @@ export function ProcessView() {
   const tree = useQuery({
     ...trpc.process.tree.queryOptions({ execId, source, maxDescendants, maxDepth: 64 }),
     enabled: execId !== '',
+  });
+
+  // detection.list filters by one exec_id: one query per process seen in the tree, which the
+  // batching link sends together (up to 50 a request).
+  const seenExecIds = useMemo(
+    () =>
+      tree.data
+        ? processesOf(tree.data)
+            .filter((p) => !p.placeholder)
+            .map((p) => p.exec_id)
+        : [],
+    [tree.data],
+  );
+  const detections = useQueries({
+    queries: seenExecIds.map((id) =>
+      trpc.detection.list.queryOptions({ execId: id, limit: DETECTIONS_PER_PROCESS }),
+    ),
+    combine: combineDetections,
   });
 
   const graph = useMemo(() => {
@@ -196,6 +227,7 @@ export function ProcessView() {
             ` · ${tree.data.omittedDescendants.toLocaleString('en-US')} descendants beyond the cap of ${maxDescendants.toLocaleString('en-US')}`}
           {tree.data.ancestryTruncated && ' · ancestry truncated'}
           {exporting && ` · ${exporting}`}
+          {detections.failed && ` · detections: ${detections.failed}`}
         </span>
       </div>
       <div className={selected ? 'process-layout' : undefined}>
@@ -206,6 +238,7 @@ export function ProcessView() {
             centreId={execId}
             centreRequest={centreRequest}
             svgRef={svgRef}
+            detectionsByExecId={detections.byExecId}
             onSelect={select}
             onToggle={toggle}
             onKey={onKey}
@@ -216,7 +249,17 @@ export function ProcessView() {
             Escape closes the details; drag to pan, wheel to zoom.
           </p>
         </div>
-        {selected && <NodeDetails node={selected} onClose={() => select(null)} />}
+        {selected && (
+          <NodeDetails
+            node={selected}
+            detections={
+              selected.kind === 'process'
+                ? (detections.byExecId.get(selected.id) ?? NO_DETECTIONS)
+                : NO_DETECTIONS
+            }
+            onClose={() => select(null)}
+          />
+        )}
       </div>
       <EventTimeline execId={timelineProcess.exec_id} source={timelineProcess.source} />
       <details>

@@ -2,6 +2,8 @@
 
 import { linkHorizontal, select, zoom, zoomIdentity, type Selection, type ZoomBehavior } from 'd3';
 import { useEffect, useRef, type KeyboardEvent, type RefObject } from 'react';
+import type { Detection } from '@proctrail/schema';
+import { detectionsTooltip, worstSeverity } from '../graph/detections';
 import { exitLabel } from '../graph/labels';
 import type { GraphLayout, PlacedLink, PlacedNode } from '../graph/layout';
 
@@ -18,6 +20,8 @@ interface TreeCanvasProps {
   centreId: string;
   centreRequest: number;
   svgRef: RefObject<SVGSVGElement | null>;
+  /** Each process's detections by exec_id: a severity-coloured marker on its node. */
+  detectionsByExecId: ReadonlyMap<string, Detection[]>;
   onSelect: (id: string) => void;
   onToggle: (id: string) => void;
   onKey: (event: KeyboardEvent<HTMLDivElement>) => void;
@@ -98,7 +102,7 @@ function drawShapes(group: Selection<SVGGElement, PlacedNode, SVGGElement, unkno
 }
 
 export function TreeCanvas(props: TreeCanvasProps) {
-  const { layout, selectedId, centreId, centreRequest, svgRef } = props;
+  const { layout, selectedId, centreId, centreRequest, svgRef, detectionsByExecId } = props;
   const zoomRef = useRef<ZoomBehavior<SVGSVGElement, unknown> | null>(null);
   // The latest callbacks, so the drawing effect does not run again when they change.
   const handlers = useRef(props);
@@ -164,6 +168,29 @@ export function TreeCanvas(props: TreeCanvasProps) {
       nodes.remove();
     };
   }, [layout, svgRef]);
+
+  // Detection markers: drawn over the node's shape, top left, coloured by the worst severity.
+  // They arrive after the tree, so they have their own effect that removes what it adds.
+  useEffect(() => {
+    const groups = select(svgRef.current!)
+      .selectAll<SVGGElement, PlacedNode>('g.tree-node')
+      .filter((n) => n.node.kind === 'process' && detectionsByExecId.has(n.id));
+    const badges = groups
+      .append('g')
+      .attr('class', 'detection-badge')
+      .attr('data-severity', (n) => worstSeverity(detectionsByExecId.get(n.id)!) ?? null)
+      .attr('data-count', (n) => detectionsByExecId.get(n.id)!.length);
+    badges
+      .append('circle')
+      .attr('class', (n) => `badge severity-${worstSeverity(detectionsByExecId.get(n.id)!)}`)
+      .attr('cx', -9)
+      .attr('cy', -9)
+      .attr('r', 5);
+    badges.append('title').text((n) => detectionsTooltip(detectionsByExecId.get(n.id)!));
+    return () => {
+      badges.remove();
+    };
+  }, [layout, detectionsByExecId, svgRef]);
 
   // Selection: only classes change.
   useEffect(() => {
