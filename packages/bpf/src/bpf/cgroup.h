@@ -95,16 +95,7 @@ static __always_inline long walk_cgroup(struct task_struct *task, bool *truncate
         return -1;
     *truncated = w.truncated || loops == PT_CGROUP_DEPTH_MAX;
 
-    if (w.pos == PT_PATH_MAX) {
-        __u32 zero = 0;
-        struct pt_path_scratch *buf = bpf_map_lookup_elem(&path_scratch, &zero);
-
-        if (!buf)
-            return -1;
-        w.pos = PT_PATH_MAX - 1;
-        buf->bytes[PT_PATH_MAX - 1] = '/';
-    }
-    return w.pos;
+    return path_start_or_root(w.pos);
 }
 
 #endif

@@ -89,6 +89,23 @@ static long path_walk_step(__u32 index, struct path_walk *w) {
 }
 
 /*
+ * Where a walk's path starts in path_scratch. A walk that added no name was at the root:
+ * its path is "/", written here so that both path walks and cgroup walks end the same way.
+ */
+static __always_inline long path_start_or_root(__u32 pos) {
+    __u32 zero = 0;
+    struct pt_path_scratch *buf;
+
+    if (pos != PT_PATH_MAX)
+        return pos;
+    buf = bpf_map_lookup_elem(&path_scratch, &zero);
+    if (!buf)
+        return -1;
+    buf->bytes[PT_PATH_MAX - 1] = '/';
+    return PT_PATH_MAX - 1;
+}
+
+/*
  * Walks `path` up to `root` into path_scratch. Returns the offset where the path starts (it ends
  * at PT_PATH_MAX), or a negative value when the walk failed.
  */
@@ -108,16 +125,7 @@ static __always_inline long walk_path(struct path *path, struct path *root, bool
         w.truncated = true;
     *truncated = w.truncated;
 
-    if (w.pos == PT_PATH_MAX) {
-        __u32 zero = 0;
-        struct pt_path_scratch *buf = bpf_map_lookup_elem(&path_scratch, &zero);
-
-        if (!buf)
-            return -1;
-        w.pos = PT_PATH_MAX - 1;
-        buf->bytes[PT_PATH_MAX - 1] = '/';
-    }
-    return w.pos;
+    return path_start_or_root(w.pos);
 }
 
 /*
