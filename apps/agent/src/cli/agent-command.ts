@@ -11,7 +11,7 @@ import { liveDetections } from '../detection/live-detections';
 import { JsonlExporter } from '../export/jsonl-exporter';
 import { LiveBus } from '../live/live-bus';
 import { createAgentMetrics, type AgentMetrics } from '../metrics/metrics';
-import { Agent } from '../pipeline/agent';
+import { Agent, type AgentCounters } from '../pipeline/agent';
 import type { IngestItem, Store } from '../store/types';
 import { addDatabaseOption, databasePath, openStore } from './options';
 import { stopSignal, tokenFrom } from './serve-command';
@@ -114,14 +114,11 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
       listen: options.listen,
       token,
       logger,
-      stats: { lostEvents: () => lostEvents(running) },
+      stats: { lostEvents: () => lostEvents(running.counters()) },
     });
     logger.info({ db: databasePath(options.db), url: server.url, node: nodeName }, 'recording');
 
-    const timers = [
-      setInterval(() => updateGauges(metrics, running), METRICS_INTERVAL_MS),
-      ...retentionTimers(store, options, logger),
-    ];
+    const timers = [gaugeTimer(metrics, running), ...retentionTimers(store, options, logger)];
     const signal = await stopSignal();
     logger.info({ signal }, 'stopping');
     for (const timer of timers) clearInterval(timer);
@@ -144,8 +141,7 @@ function countEvents(metrics: AgentMetrics, items: readonly IngestItem[], node: 
   }
 }
 
-function lostEvents(agent: Agent) {
-  const counters = agent.counters();
+function lostEvents(counters: AgentCounters) {
   const byReason: Record<string, number> = {
     ringbuf: counters.sensor.lost,
     decode: counters.sensor.decodeErrors,
@@ -154,17 +150,21 @@ function lostEvents(agent: Agent) {
   return { total: Object.values(byReason).reduce((a, b) => a + b, 0), byReason };
 }
 
-/** Counters are cumulative in the agent; Prometheus counters take increments. */
-const reported = new Map<string, number>();
-
-function updateGauges(metrics: AgentMetrics, agent: Agent): void {
-  const counters = agent.counters();
-  metrics.queueDepth.set({ queue: 'store' }, counters.queueDepth);
-  for (const [reason, total] of Object.entries(lostEvents(agent).byReason)) {
-    const delta = total - (reported.get(reason) ?? 0);
-    if (delta > 0) metrics.lostEventsTotal.inc({ reason }, delta);
-    reported.set(reason, total);
-  }
+/**
+ * Reads queue depths and losses into the metrics every second. The agent's counters are
+ * cumulative and Prometheus counters take increments, so each timer keeps what it reported.
+ */
+function gaugeTimer(metrics: AgentMetrics, agent: Agent): NodeJS.Timeout {
+  const reported = new Map<string, number>();
+  return setInterval(() => {
+    const counters = agent.counters();
+    metrics.queueDepth.set({ queue: 'store' }, counters.queueDepth);
+    for (const [reason, total] of Object.entries(lostEvents(counters).byReason)) {
+      const delta = total - (reported.get(reason) ?? 0);
+      if (delta > 0) metrics.lostEventsTotal.inc({ reason }, delta);
+      reported.set(reason, total);
+    }
+  }, METRICS_INTERVAL_MS);
 }
 
 function retentionTimers(
