@@ -52,11 +52,19 @@ static __always_inline void emit_sock(__u16 kind, __s32 fd, __s32 result,
     struct file *file = file_of_fd(fd);
     struct sock *sk;
     struct pt_sock *rec;
+    struct pt_tuple tuple;
 
     if (!file || !file_is_socket(file))
         return;
     sk = sock_of_file(file);
     if (!sk || !is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)))
+        return;
+
+    __builtin_memset(&tuple, 0, sizeof(tuple));
+    read_tuple(sk, &tuple);
+    /* A socket closed without ever being bound, connected or listening (runtimes probe with
+     * such sockets) has no connection to report. */
+    if (kind == PT_KIND_CLOSE && !tuple.local_port && !tuple.remote_port)
         return;
 
     rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
@@ -68,8 +76,7 @@ static __always_inline void emit_sock(__u16 kind, __s32 fd, __s32 result,
     rec->cookie = (__u64)sk;
     rec->fd = fd;
     rec->result = result;
-    __builtin_memset(&rec->tuple, 0, sizeof(rec->tuple));
-    read_tuple(sk, &rec->tuple);
+    rec->tuple = tuple;
     rec->bytes_sent = 0;
     rec->bytes_received = 0;
 

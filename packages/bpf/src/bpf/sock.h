@@ -15,6 +15,10 @@ static __always_inline void read_tuple(struct sock *sk, struct pt_tuple *t) {
     t->protocol = BPF_CORE_READ(sk, sk_protocol);
     t->sock_type = BPF_CORE_READ(sk, sk_type);
     t->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+    /* TCP gives the port back (skc_num = 0) once the connection reaches CLOSE, often before
+     * the owner's close(): the source port its packets carried is still there. */
+    if (!t->local_port)
+        t->local_port = swap16(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
     t->remote_port = swap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
 
     if (t->family == AF_INET) {
