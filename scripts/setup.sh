@@ -44,4 +44,7 @@ if [ ! -f apps/web/.next/BUILD_ID ] || [ -n "$(find apps/web/app apps/web/compon
   npm run build -w @proctrail/web
 fi
 
+# The Java service the Log4Shell demo exploits (`proctrail demo log4shell`), built with javac.
+npx tsx -e 'import("./apps/agent/src/demo/log4shell/java-service.ts").then((m) => m.buildJavaService())'
+
 echo "setup: done"

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommand } from './agent-command';
 import { registerDashboardCommand } from './dashboard-command';
+import { registerDemoCommand } from './demo-command';
 import { registerExportCommand } from './export-command';
 import { registerImportCommand } from './import-command';
 import { registerRulesCommand } from './rules-command';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerTailCommand(program);
   registerDashboardCommand(program);
   registerRulesCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 

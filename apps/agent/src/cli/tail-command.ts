@@ -5,6 +5,7 @@ import { tokenFrom } from './serve-command';
 import { addFilterOptions, filtersFrom } from './options';
 import { followLive } from './tail-live';
 import type { TailFormat } from './tail-output';
+import { interruptOnSignals } from './interrupt';
 import { tailStdin } from './tail-stdin';
 
 function formatOption(value: string): TailFormat {
@@ -27,19 +28,6 @@ function countOption(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
   return n;
-}
-
-/** Ctrl-C ends the tail quietly, with the output so far flushed. */
-function interruptSignal(): AbortSignal {
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  controller.signal.addEventListener('abort', () => {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-  });
-  return controller.signal;
 }
 
 export function registerTailCommand(program: Command): void {
@@ -69,20 +57,24 @@ export function registerTailCommand(program: Command): void {
   ).action(async (options) => {
     const { limit: _limit, ...processFilters } = filtersFrom(options);
     const filters = eventFiltersSchema.parse({ ...processFilters, kinds: options.kind });
-    const signal = interruptSignal();
     if (!options.api && !process.stdin.isTTY) {
       if (filters.source)
         throw new InvalidArgumentError('--source does not apply to standard input');
       await tailStdin(filters, options.output, options.maxEvents);
       return;
     }
-    await followLive({
-      api: options.api ?? `http://${DEFAULT_LISTEN}`,
-      token: tokenFrom(options.token),
-      filters,
-      format: options.output,
-      maxEvents: options.maxEvents,
-      signal,
-    });
+    const interrupt = interruptOnSignals();
+    try {
+      await followLive({
+        api: options.api ?? `http://${DEFAULT_LISTEN}`,
+        token: tokenFrom(options.token),
+        filters,
+        format: options.output,
+        maxEvents: options.maxEvents,
+        signal: interrupt.signal,
+      });
+    } finally {
+      interrupt.release();
+    }
   });
 }
