@@ -1,58 +1,19 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { exitOf, kernelSkipReason, waitFor } from '@proctrail/bpf/testing';
 import type { ApiEvent, ProcessTreeNode } from '@proctrail/schema';
 import { createApiClient } from '../api/client';
+import { startAgentProcess } from '../testing/agent-process';
 
 const skip = kernelSkipReason();
-const cli = fileURLToPath(new URL('../../bin/proctrail.js', import.meta.url));
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'proctrail-agent-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-interface RunningAgent {
-  child: ChildProcess;
-  url: string;
-}
-
-/** Starts `proctrail agent` on an ephemeral loopback port; resolves once it records. */
-async function startAgent(db: string): Promise<RunningAgent> {
-  const child = spawn(
-    process.execPath,
-    [cli, 'agent', '--db', db, '--listen', '127.0.0.1:0', '--node-name', 'e2e'],
-    {
-      cwd: repoRoot,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, PROCTRAIL_LOG_LEVEL: 'info' },
-    },
-  );
-  const lines = createInterface({ input: child.stderr! });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error('the agent did not start within 30 s')),
-      30_000,
-    );
-    lines.on('line', (line) => {
-      const entry = JSON.parse(line) as { msg?: string; url?: string };
-      if (entry.msg === 'recording') {
-        clearTimeout(timer);
-        resolve(entry.url!);
-      }
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`the agent exited with ${code} before recording`)),
-    );
-  });
-  return { child, url };
-}
 
 function descendant(
   node: { children: ProcessTreeNode[] },
@@ -71,7 +32,7 @@ describe('proctrail agent', { skip, timeout: 120_000 }, () => {
     const listener = createServer((socket) => socket.end('greetings\n'));
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
     const port = (listener.address() as AddressInfo).port;
-    const agent = await startAgent(join(dir, 'e2e.db'));
+    const agent = await startAgentProcess(join(dir, 'e2e.db'));
     const client = createApiClient({ url: agent.url });
     const marker = `e2e-${process.pid}-${Date.now()}`;
     const live: ApiEvent[] = [];
@@ -141,7 +102,7 @@ describe('proctrail agent', { skip, timeout: 120_000 }, () => {
 
   test('a SIGKILL during a spawn storm leaves a database that opens cleanly', async () => {
     const db = join(dir, 'killed.db');
-    const agent = await startAgent(db);
+    const agent = await startAgentProcess(db);
     const storm = spawn('bash', ['-c', 'for i in $(seq 3000); do /bin/true; done'], {
       stdio: 'ignore',
     });

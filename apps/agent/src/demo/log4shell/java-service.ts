@@ -34,6 +34,13 @@ export function buildJavaService(): void {
   }
 }
 
+/**
+ * JDKs up to 11, which most services ran when Log4Shell broke, started child processes with
+ * vfork: the payload is then a direct child of java. JDK 17 would go through jspawnhelper
+ * (java -> jspawnhelper replaced by bash in the same pid), which the tree also shows.
+ */
+const JAVA_OPTIONS = ['-Djdk.lang.Process.launchMechanism=VFORK'];
+
 export interface JavaService {
   child: ChildProcess;
   pid: number;
@@ -49,7 +56,7 @@ export interface JavaService {
  */
 export function spawnJavaService(environment: NodeJS.ProcessEnv): JavaService {
   buildJavaService();
-  const child = spawn('java', ['-cp', serviceClassDir, 'LookupService', '0'], {
+  const child = spawn('java', [...JAVA_OPTIONS, '-cp', serviceClassDir, 'LookupService', '0'], {
     detached: true,
     cwd: tmpdir(),
     stdio: ['ignore', 'pipe', 'pipe'],
