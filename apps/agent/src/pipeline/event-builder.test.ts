@@ -258,6 +258,47 @@ describe('event builder', () => {
     assert.equal(closeEdge!.bytesReceived, 20);
   });
 
+  test('an IPv6 socket talking to an IPv4 peer names the peer in IPv4, as Tetragon does', () => {
+    const { events } = builder();
+    events.seed([snapshotShell], new Map());
+    const [item] = events.build({
+      kind: 'connect',
+      pid: 100,
+      tid: 100,
+      flags: 0,
+      ktimeNs: ms(4000),
+      cookie: 1n,
+      fd: 3,
+      result: 0,
+      family: 'ipv6',
+      protocol: 6,
+      sockType: 1,
+      local: { address: '::ffff:127.0.0.1', port: 40000 },
+      remote: { address: '::ffff:127.0.0.9', port: 389 },
+    });
+    const [edge] = networkEdgesOf(item!.parsed);
+    assert.deepEqual(
+      [edge!.family, edge!.saddr, edge!.daddr],
+      ['AF_INET6', '127.0.0.1', '127.0.0.9'],
+    );
+    const [v6] = events.build({
+      kind: 'connect',
+      pid: 100,
+      tid: 100,
+      flags: 0,
+      ktimeNs: ms(4001),
+      cookie: 2n,
+      fd: 4,
+      result: 0,
+      family: 'ipv6',
+      protocol: 6,
+      sockType: 1,
+      local: { address: '::1', port: 40001 },
+      remote: { address: '::ffff:7f00:9', port: 389 },
+    });
+    assert.equal(networkEdgesOf(v6!.parsed)[0]!.daddr, '::ffff:7f00:9', 'only the dotted form');
+  });
+
   test('reads of an opened watched file carry its path and byte count', () => {
     const { events } = builder();
     events.seed([snapshotShell], new Map());

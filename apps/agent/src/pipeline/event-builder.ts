@@ -274,8 +274,8 @@ export class EventBuilder {
             : record.protocol === IPPROTO_UDP
               ? 'IPPROTO_UDP'
               : `${record.protocol}`,
-          saddr: record.local.address,
-          daddr: record.remote.address,
+          saddr: tetragonAddress(record.local.address),
+          daddr: tetragonAddress(record.remote.address),
           sport: record.local.port,
           dport: record.remote.port,
           cookie: record.cookie.toString(),
@@ -414,6 +414,15 @@ function readHostNamespaces(): Map<string, number> {
   return inums;
 }
 
+/**
+ * An address as Tetragon writes it. Tetragon formats with Go's net.IP, which prints an
+ * IPv4-mapped IPv6 address (a Java or dual-stack socket talking to an IPv4 peer) as plain
+ * IPv4: searches for the peer's IPv4 address must find those connections too.
+ */
+export function tetragonAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
 function stdioSockets(record: ExecRecord): NonNullable<TetragonProcess['stdio_sockets']> {
   const sockets: NonNullable<TetragonProcess['stdio_sockets']> = [];
   record.stdio.forEach((fd, n) => {
@@ -423,7 +432,7 @@ function stdioSockets(record: ExecRecord): NonNullable<TetragonProcess['stdio_so
       family: fd.family === AF_INET6 ? 'AF_INET6' : 'AF_INET',
     };
     if (fd.peer) {
-      entry.peer_address = fd.peer.address;
+      entry.peer_address = tetragonAddress(fd.peer.address);
       entry.peer_port = fd.peer.port;
     }
     sockets.push(entry);
