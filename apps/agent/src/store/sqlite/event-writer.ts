@@ -86,6 +86,16 @@ UPDATE executions SET exit_time = ?
 WHERE source_id = ? AND exec_id = ? AND pid = ? AND exit_time IS NULL`;
 
 /**
+ * A fork that did something before its exec (bash opening /dev/tcp for a redirection) has
+ * an execution of its own, under the same parent and with the same pid; the exec (flag
+ * clone) replaces it. Another open execution with that pid under that parent can only be
+ * this fork, or an earlier process whose exit was never seen: either way it has ended.
+ */
+const SET_FORK_REPLACED_SQL = `
+UPDATE executions SET exit_time = ?
+WHERE source_id = ? AND parent_exec_id = ? AND pid = ? AND exec_id <> ? AND exit_time IS NULL`;
+
+/**
  * New executions wait in executions_text_pending (see migration 0003) and enter the trigram
  * index here, once per batch: one INSERT ... SELECT costs a quarter of what a trigger per row
  * did. The rows are read at the end of the batch, so they carry their final binary and
@@ -123,6 +133,7 @@ export class SqliteEventWriter {
   private readonly upsertExecution: Database.Statement;
   private readonly setExit: Database.Statement;
   private readonly setReplaced: Database.Statement;
+  private readonly setForkReplaced: Database.Statement;
   private readonly insertNetwork: Database.Statement;
   private readonly insertFile: Database.Statement;
   private readonly flushSearch: Database.Statement[];
@@ -134,6 +145,7 @@ export class SqliteEventWriter {
     this.upsertExecution = db.prepare(UPSERT_EXECUTION_SQL);
     this.setExit = db.prepare(SET_EXIT_SQL);
     this.setReplaced = db.prepare(SET_REPLACED_SQL);
+    this.setForkReplaced = db.prepare(SET_FORK_REPLACED_SQL);
     this.insertNetwork = db.prepare(INSERT_NETWORK_SQL);
     this.insertFile = db.prepare(INSERT_FILE_SQL);
     this.flushSearch = FLUSH_SEARCH_SQL.map((sql) => db.prepare(sql));
@@ -216,8 +228,13 @@ export class SqliteEventWriter {
   }
 
   private endReplacedImage(source: SourceInfo, process: TetragonProcess, time: string | null) {
-    if (!process.parent_exec_id || processFlags(process).includes('clone')) return;
-    this.setReplaced.run(time, source.id, process.parent_exec_id, process.pid ?? null);
+    if (!process.parent_exec_id) return;
+    const pid = process.pid ?? null;
+    if (processFlags(process).includes('clone')) {
+      this.setForkReplaced.run(time, source.id, process.parent_exec_id, pid, process.exec_id);
+    } else {
+      this.setReplaced.run(time, source.id, process.parent_exec_id, pid);
+    }
   }
 
   private writeProcesses(
