@@ -11,7 +11,7 @@ import { chromium, type Browser } from 'playwright-core';
 
 export const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 export const artifactsDir = fileURLToPath(new URL('./artifacts/', import.meta.url));
-const cli = fileURLToPath(new URL('../apps/agent/bin/proctrail.js', import.meta.url));
+export const cliPath = fileURLToPath(new URL('../apps/agent/bin/proctrail.js', import.meta.url));
 
 export interface Running {
   child: ChildProcess;
@@ -54,7 +54,7 @@ async function startApiCommand(
   readyMessage: string,
   what: string,
 ): Promise<Running> {
-  const child = spawn(process.execPath, [cli, ...args, '--listen', '127.0.0.1:0'], {
+  const child = spawn(process.execPath, [cliPath, ...args, '--listen', '127.0.0.1:0'], {
     cwd: repoRoot,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, PROCTRAIL_LOG_LEVEL: 'info' },
@@ -90,7 +90,7 @@ export function startServe(db: string): Promise<Running> {
 export async function startDashboard(apiUrl: string): Promise<Running> {
   const child = spawn(
     process.execPath,
-    [cli, 'dashboard', '--api', apiUrl, '--listen', '127.0.0.1:0'],
+    [cliPath, 'dashboard', '--api', apiUrl, '--listen', '127.0.0.1:0'],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const url = await waitForLine(
