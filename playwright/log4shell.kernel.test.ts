@@ -163,7 +163,21 @@ describe('the Log4Shell story in the browser', { skip, timeout: 300_000 }, () =>
     has(/bash -i/, 'the interactive shell');
     has(/cat \/etc\/passwd/, 'cat /etc/passwd');
     has(/\/etc\/passwd/, 'the read of /etc/passwd');
-    await live.evaluate(`document.querySelector('[data-testid=live-list]').scrollTop = 1e9`);
+    // The picture: the list scrolled to where java started.
+    await live.evaluate(`(async () => {
+      const list = document.querySelector('[data-testid=live-list]');
+      for (let top = 0; top <= list.scrollHeight; top += list.clientHeight / 2) {
+        list.scrollTop = top;
+        await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+        const row = [...list.querySelectorAll('[data-testid=live-row]')].find((r) =>
+          /process .*LookupService/.test(r.textContent));
+        if (row) {
+          list.scrollTop += row.getBoundingClientRect().top - list.getBoundingClientRect().top;
+          return;
+        }
+      }
+    })()`);
+    await live.waitForTimeout(200);
     await live.screenshot({ path: join(artifactsDir, 'log4shell-live.png') });
     await live.close();
 
@@ -234,6 +248,21 @@ describe('the Log4Shell story in the browser', { skip, timeout: 300_000 }, () =>
       .getByTestId('node-detections')
       .locator('[data-testid=detection-row][data-rule=reverse-shell]')
       .waitFor();
+    // Pan so that the shells and the commands under them are in view, then take the picture.
+    const canvas = (await page.getByTestId('tree').boundingBox())!;
+    const shell = (await page
+      .locator(`[data-testid=tree] g.tree-node[data-id="${payload.id}"]`)
+      .boundingBox())!;
+    const grab = { x: canvas.x + 8, y: canvas.y + canvas.height - 8 };
+    await page.mouse.move(grab.x, grab.y);
+    await page.mouse.down();
+    await page.mouse.move(
+      grab.x + (canvas.x + canvas.width * 0.2 - shell.x),
+      grab.y + (canvas.y + canvas.height * 0.3 - shell.y),
+      { steps: 8 },
+    );
+    await page.mouse.up();
+    await page.waitForTimeout(200);
     await page.screenshot({ path: join(artifactsDir, 'log4shell-tree.png') });
     await page.close();
     assert.deepEqual(errors, [], 'no script errors on the pages');
