@@ -7,25 +7,3 @@ export function download(text: string, fileName: string, type: string): void {
   anchor.click();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
-
-/**
- * The SVG as a standalone file: the drawing's colours come from the page's stylesheet, so each
- * element's computed fill and stroke are copied inline onto a clone.
- */
-export function standaloneSvg(svg: SVGSVGElement): string {
-  const clone = svg.cloneNode(true) as SVGSVGElement;
-  const originals = svg.querySelectorAll<SVGElement>('*');
-  const copies = clone.querySelectorAll<SVGElement>('*');
-  originals.forEach((original, i) => {
-    const style = getComputedStyle(original);
-    const copy = copies[i]!;
-    for (const property of ['fill', 'stroke', 'stroke-width', 'stroke-dasharray', 'font-size']) {
-      copy.style.setProperty(property, style.getPropertyValue(property));
-    }
-  });
-  const { width, height } = svg.getBoundingClientRect();
-  clone.setAttribute('width', String(width));
-  clone.setAttribute('height', String(height));
-  clone.setAttribute('style', `background:${getComputedStyle(svg.parentElement!).backgroundColor}`);
-  return new XMLSerializer().serializeToString(clone);
-}

@@ -1,10 +1,9 @@
 'use client';
 
-import { useQueries, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useCallback, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { ApiEvent, Detection } from '@proctrail/schema';
-import { detectionsByExecId } from '../graph/detections';
 import { eventsToJsonLines, exportFileName, treeToCsv } from '../graph/export';
 import { layoutGraph } from '../graph/layout';
 import { moveSelection, type Move } from '../graph/navigation';
@@ -16,27 +15,17 @@ import {
   processesOf,
 } from '../graph/process-graph';
 import { useTRPC, useTRPCClient } from '../state/trpc';
+import { DEFAULT_MAX_DESCENDANTS, fetchTree, treeInputOf } from '../state/tree-query';
 import { processHref } from '../state/url-filters';
-import { download, standaloneSvg } from './download';
+import { download } from './download';
 import { EventTimeline } from './event-timeline';
 import { TreeLegend } from './legend';
 import { NodeDetails } from './process-details';
 import { TreeCanvas } from './tree-canvas';
+import { useTreeDetections } from './use-tree-detections';
 import { paramOfSet, setFromParam, useUrlState } from './use-url-state';
 
-const DEFAULT_MAX_DESCENDANTS = 1000;
-const DETECTIONS_PER_PROCESS = 100;
 const NO_DETECTIONS: Detection[] = [];
-
-/** Stable, so useQueries recomputes the map only when a query's data changes. */
-function combineDetections(
-  results: ReadonlyArray<{ data?: Detection[]; error: { message: string } | null }>,
-) {
-  return {
-    byExecId: detectionsByExecId(results.flatMap((r) => r.data ?? [])),
-    failed: results.find((r) => r.error)?.error?.message,
-  };
-}
 const MOVES = new Set(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown']);
 
 /**
@@ -50,40 +39,26 @@ export function ProcessView() {
   const router = useRouter();
   const trpc = useTRPC();
   const client = useTRPCClient();
-  const svgRef = useRef<SVGSVGElement>(null);
+  const exportSvgRef = useRef<(() => string) | null>(null);
   const [centreRequest, setCentreRequest] = useState(0);
   const [exporting, setExporting] = useState<string | null>(null);
 
   const execId = params.get('execId') ?? '';
-  const source = params.get('source') ?? undefined;
   const showLeaves = params.get('leaves') !== '0';
   const collapsedParam = params.get('collapsed');
   const expandedParam = params.get('expanded');
-  const maxDescendants = Number(params.get('max')) || DEFAULT_MAX_DESCENDANTS;
+  const treeInput = treeInputOf(params);
+  const maxDescendants = treeInput?.maxDescendants ?? DEFAULT_MAX_DESCENDANTS;
   const selectedId = params.get('sel');
 
+  // Fetched as the page's head preloaded it (see tree-query.ts), cached under tRPC's key.
   const tree = useQuery({
-    ...trpc.process.tree.queryOptions({ execId, source, maxDescendants, maxDepth: 64 }),
-    enabled: execId !== '',
+    queryKey: trpc.process.tree.queryKey(treeInput ?? { execId }),
+    queryFn: ({ signal }) => fetchTree(treeInput!, signal),
+    enabled: treeInput !== null,
   });
-
-  // detection.list filters by one exec_id: one query per process seen in the tree, which the
-  // batching link sends together (up to 50 a request).
-  const seenExecIds = useMemo(
-    () =>
-      tree.data
-        ? processesOf(tree.data)
-            .filter((p) => !p.placeholder)
-            .map((p) => p.exec_id)
-        : [],
-    [tree.data],
-  );
-  const detections = useQueries({
-    queries: seenExecIds.map((id) =>
-      trpc.detection.list.queryOptions({ execId: id, limit: DETECTIONS_PER_PROCESS }),
-    ),
-    combine: combineDetections,
-  });
+  const processes = useMemo(() => (tree.data ? processesOf(tree.data) : undefined), [tree.data]);
+  const detections = useTreeDetections(processes, JSON.stringify(treeInput));
 
   const graph = useMemo(() => {
     if (!tree.data) return null;
@@ -142,10 +117,10 @@ export function ProcessView() {
   };
 
   const exportJson = async () => {
-    if (!tree.data) return;
+    if (!processes) return;
     setExporting('Collecting events…');
     try {
-      const seen = processesOf(tree.data).filter((p) => !p.placeholder);
+      const seen = processes.filter((p) => !p.placeholder);
       const events: ApiEvent[] = [];
       for (const process of seen) {
         let cursor: number | undefined = undefined;
@@ -207,7 +182,7 @@ export function ProcessView() {
         <button
           type="button"
           onClick={() =>
-            download(treeToCsv(processesOf(tree.data)), exportFileName(execId, 'csv'), 'text/csv')
+            processes && download(treeToCsv(processes), exportFileName(execId, 'csv'), 'text/csv')
           }
         >
           Export CSV
@@ -215,19 +190,19 @@ export function ProcessView() {
         <button
           type="button"
           onClick={() =>
-            svgRef.current &&
-            download(standaloneSvg(svgRef.current), exportFileName(execId, 'svg'), 'image/svg+xml')
+            exportSvgRef.current &&
+            download(exportSvgRef.current(), exportFileName(execId, 'svg'), 'image/svg+xml')
           }
         >
           Export SVG
         </button>
         <span className="muted" data-testid="tree-summary">
-          {countGraph(graph).toLocaleString('en-US')} nodes drawn
+          {countGraph(graph).toLocaleString('en-US')} nodes in the tree
           {tree.data.omittedDescendants > 0 &&
             ` · ${tree.data.omittedDescendants.toLocaleString('en-US')} descendants beyond the cap of ${maxDescendants.toLocaleString('en-US')}`}
           {tree.data.ancestryTruncated && ' · ancestry truncated'}
           {exporting && ` · ${exporting}`}
-          {detections.failed && ` · detections: ${detections.failed}`}
+          {detections.problem && ` · detections: ${detections.problem}`}
         </span>
       </div>
       <div className={selected ? 'process-layout' : undefined}>
@@ -237,7 +212,7 @@ export function ProcessView() {
             selectedId={selectedId}
             centreId={execId}
             centreRequest={centreRequest}
-            svgRef={svgRef}
+            exportRef={exportSvgRef}
             detectionsByExecId={detections.byExecId}
             onSelect={select}
             onToggle={toggle}

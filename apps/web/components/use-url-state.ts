@@ -1,6 +1,6 @@
 'use client';
 
-import { usePathname, useRouter, useSearchParams } from 'next/navigation';
+import { usePathname, useSearchParams } from 'next/navigation';
 import { useCallback } from 'react';
 
 /**
@@ -11,8 +11,10 @@ import { useCallback } from 'react';
 export function useUrlState() {
   const params = useSearchParams();
   const pathname = usePathname();
-  const router = useRouter();
 
+  // The browser's own history calls: Next keeps useSearchParams in step with them, and they
+  // need no round trip to the server (router.replace asked it for the page again on every
+  // click in the tree).
   const write = useCallback(
     (patch: Record<string, string | null | undefined>, mode: 'replace' | 'push') => {
       const next = new URLSearchParams(params.toString());
@@ -22,10 +24,10 @@ export function useUrlState() {
       }
       const query = next.toString();
       const href = query ? `${pathname}?${query}` : pathname;
-      if (mode === 'push') router.push(href, { scroll: false });
-      else router.replace(href, { scroll: false });
+      if (mode === 'push') window.history.pushState(null, '', href);
+      else window.history.replaceState(null, '', href);
     },
-    [params, pathname, router],
+    [params, pathname],
   );
 
   const update = useCallback(

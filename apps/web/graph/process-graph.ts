@@ -109,14 +109,18 @@ function processNode(
   };
 }
 
+function compareText(a = '', b = ''): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function descendantNode(node: ProcessTreeNode, options: GraphOptions): GraphNode {
   if (options.collapsed.has(node.exec_id)) {
     const hidden = countDescendants(node) + (options.showLeaves ? leavesOf(node).length : 0);
     return processNode(node, 'descendant', [], Math.max(hidden, 1));
   }
-  const sorted = [...node.children].sort((a, b) =>
-    (a.start_time ?? '').localeCompare(b.start_time ?? ''),
-  );
+  // Plain string order: start times share one RFC 3339 form, and localeCompare was a tenth
+  // of a 5,000-process tree's drawing time.
+  const sorted = [...node.children].sort((a, b) => compareText(a.start_time, b.start_time));
   const cap = options.expanded.has(node.exec_id) ? Infinity : options.childCap;
   const shown = sorted.slice(0, cap).map((child) => descendantNode(child, options));
   const beyondCap = sorted.length - shown.length;
