@@ -62,6 +62,12 @@ export interface TreeOptions {
   maxDescendants?: number;
 }
 
+/** Bounds of a time range, RFC 3339, both inclusive; either may be absent. */
+export interface TimeRange {
+  since?: string;
+  until?: string;
+}
+
 /** What the store holds, counted; the API's stats.summary adds what the sensor lost. */
 export type StoreStats = Omit<StatsSummary, 'lost' | 'lastEventTime'>;
 
@@ -106,7 +112,8 @@ export interface Store {
    */
   eventsAfter(afterId: number, filters: ValidEventFilters, limit: number): Promise<StoredEvent[]>;
   sourceNamed(name: string): Promise<SourceInfo | undefined>;
-  stats(topBinaries: number): Promise<StoreStats>;
+  /** Counts; with a range, of the events in it and of the executions started in it. */
+  stats(topBinaries: number, range?: TimeRange): Promise<StoreStats>;
   /** The newest stored event's id and time; undefined for an empty store. */
   lastEvent(): Promise<{ id: number; time: string | null } | undefined>;
   /**

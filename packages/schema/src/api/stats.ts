@@ -1,9 +1,14 @@
 import { z } from 'zod';
+import { timestamp } from '../tetragon/scalars';
 
 export const statsSummaryInputSchema = z
   .object({
     /** How many binaries to list, most events first. */
     topBinaries: z.number().int().min(1).max(1000).default(20),
+    /** Count only events at or after this time, and executions started at or after it. */
+    since: timestamp.optional(),
+    /** Count only events at or before this time, and executions started at or before it. */
+    until: timestamp.optional(),
   })
   .default({ topBinaries: 20 });
 

@@ -16,7 +16,7 @@ import {
 } from '@proctrail/schema';
 import { StoreError } from '../errors';
 import type { Finding } from '../../detection/engine';
-import type { IngestItem, SourceInfo, Store, TreeOptions, WriteResult } from '../types';
+import type { IngestItem, SourceInfo, Store, TimeRange, TreeOptions, WriteResult } from '../types';
 import { SqliteDetectionQueries } from './detection-queries';
 import { SqliteEventWriter } from './event-writer';
 import { pruneOlderThan, pruneToSize } from './retention';
@@ -237,8 +237,8 @@ export class SqliteStore implements Store {
     return sourceNamed(this.db, name);
   }
 
-  async stats(topBinaries: number) {
-    return storeStats(this.db, topBinaries);
+  async stats(topBinaries: number, range?: TimeRange) {
+    return storeStats(this.db, topBinaries, range);
   }
 
   async lastEvent() {
