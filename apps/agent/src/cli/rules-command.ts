@@ -1,5 +1,6 @@
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { formatProblem, loadRuleFile } from '../detection/load-rules';
+import { formatProblem, loadRuleFile, loadRulesDir } from '../detection/load-rules';
 import { terminalSafe } from './terminal-text';
 
 /** Exit codes of `rules check`: every rule valid; some rule rejected. */
@@ -11,7 +12,10 @@ export function registerRulesCommand(program: Command): void {
   rules
     .command('check')
     .description('validate rule files; report each problem with its line and field')
-    .argument('<files...>', 'rule files (YAML)')
+    .argument(
+      '<paths...>',
+      'rule files (YAML), or folders checked the way --rules loads them (names unique across files)',
+    )
     .action((files: string[]) => {
       process.exitCode = checkRuleFiles(files);
     });
@@ -20,7 +24,7 @@ export function registerRulesCommand(program: Command): void {
 function checkRuleFiles(files: string[]): number {
   let invalid = false;
   for (const file of files) {
-    const loaded = loadRuleFile(file);
+    const loaded = isDirectory(file) ? loadRulesDir(file) : loadRuleFile(file);
     for (const problem of loaded.problems) console.error(terminalSafe(formatProblem(problem)));
     const names = loaded.rules.map((r) => r.name).join(', ');
     const rejected = loaded.problems.length ? `, ${loaded.problems.length} problems` : '';
@@ -30,4 +34,12 @@ function checkRuleFiles(files: string[]): number {
     if (loaded.problems.length) invalid = true;
   }
   return invalid ? EXIT_INVALID : EXIT_VALID;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // loadRuleFile reports what is wrong with the path
+  }
 }

@@ -88,6 +88,19 @@ describe('rule files', () => {
     assert.equal(passed.code, 0, passed.stderr);
     assert.match(passed.stdout, /check-good\.yaml: 1 valid rules \(curl-anywhere\)/);
   });
+
+  test('proctrail rules check takes a folder as --rules loads it: names unique across its files', async () => {
+    const builtin = await runCli(['rules', 'check', BUILTIN_RULES_DIR]);
+    assert.equal(builtin.code, 0, builtin.stderr);
+    assert.match(builtin.stdout, /rules: \d+ valid rules \(.*reverse-shell/);
+    const folder = join(scratch.dir, 'twice');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'a.yaml'), VALID);
+    writeFileSync(join(folder, 'b.yaml'), VALID);
+    const twice = await runCli(['rules', 'check', folder]);
+    assert.equal(twice.code, 1);
+    assert.match(twice.stderr, /b\.yaml:1: name: rule curl-anywhere is defined twice/);
+  });
 });
 
 function builtinFiles(): string[] {
