@@ -2,7 +2,7 @@
 
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useMemo } from 'react';
+import { useMemo, useState, type FormEvent } from 'react';
 import type { ProcessNode } from '@proctrail/schema';
 import { newestFirst } from '../graph/detections';
 import { useTRPC } from '../state/trpc';
@@ -41,25 +41,79 @@ function newestBinaries(processes: ProcessNode[]): ProcessNode[] {
   });
 }
 
+/** A datetime-local field's value (local time, no zone) as RFC 3339 UTC; undefined if empty. */
+function fromLocalInput(value: string): string | undefined {
+  const ms = value ? Date.parse(value) : NaN;
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+/** RFC 3339 as a datetime-local field shows it, in the browser's time zone. */
+function toLocalInput(time: string | undefined): string {
+  const ms = time ? Date.parse(time) : NaN;
+  if (Number.isNaN(ms)) return '';
+  const local = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  return local.toISOString().slice(0, 19);
+}
+
+/** From and until fields for a range of one's own; both go into the URL as RFC 3339. */
+function CustomRange(props: {
+  since?: string;
+  until?: string;
+  onApply: (since?: string, until?: string) => void;
+}) {
+  const [from, setFrom] = useState(toLocalInput(props.since));
+  const [to, setTo] = useState(toLocalInput(props.until));
+  const apply = (event: FormEvent) => {
+    event.preventDefault();
+    props.onApply(fromLocalInput(from), fromLocalInput(to));
+  };
+  return (
+    <form className="toolbar" onSubmit={apply} aria-label="custom time range">
+      <label>
+        from{' '}
+        <input
+          type="datetime-local"
+          step={1}
+          value={from}
+          onChange={(e) => setFrom(e.target.value)}
+        />
+      </label>
+      <label>
+        until{' '}
+        <input type="datetime-local" step={1} value={to} onChange={(e) => setTo(e.target.value)} />
+      </label>
+      <button type="submit">Apply range</button>
+    </form>
+  );
+}
+
 /**
  * The newest detections in the range, then counts by kind, binary and node, the busiest and
- * the newest binaries. The range (URL
- * parameter `range`, or `since`/`until`) selects the processes of "newest binaries".
- * Limitation: stats.summary counts the whole database; it takes no time range yet.
+ * the newest binaries, all over one time range: the URL parameter `range` (15m, 1h, 24h, 7d,
+ * all), or `since` and `until` of one's own. A relative range is turned into a `since` when it
+ * is chosen (or the page opened), so the counts keep that start while they refresh.
  */
 export function OverviewView() {
   const { params, update } = useUrlState();
   const trpc = useTRPC();
   const range = params.get('range') ?? '24h';
   const until = params.get('until') ?? undefined;
+  const sinceParam = params.get('since') ?? undefined;
+  const custom = sinceParam !== undefined || until !== undefined;
   // The range is turned into a time once per range change, so the query key stays put.
   const since = useMemo(
-    () => params.get('since') ?? sinceOfRange(range, Date.now()),
-    [params, range],
+    () => (custom ? sinceParam : sinceOfRange(range, Date.now())),
+    [custom, sinceParam, range],
   );
 
+  const rangeLabel = custom
+    ? `${since ?? 'the start'} to ${until ?? 'now'}`
+    : range === 'all'
+      ? 'all time'
+      : `last ${range}`;
+
   const stats = useQuery({
-    ...trpc.stats.summary.queryOptions({ topBinaries: 20 }),
+    ...trpc.stats.summary.queryOptions({ topBinaries: 20, since, until }),
     refetchInterval: 10_000,
   });
   const recent = useQuery(trpc.process.search.queryOptions({ since, until, limit: 500 }));
@@ -76,7 +130,7 @@ export function OverviewView() {
           <button
             key={r}
             type="button"
-            aria-pressed={range === r && !params.get('since')}
+            aria-pressed={range === r && !custom}
             onClick={() => update({ range: r, since: null, until: null })}
           >
             {r}
@@ -84,9 +138,15 @@ export function OverviewView() {
         ))}
         <Link href={`/search${paramsOf({ since, until })}`}>Search this range →</Link>
       </div>
+      <CustomRange
+        key={`${since}-${until}`}
+        since={custom ? since : undefined}
+        until={until}
+        onApply={(from, to) => update({ since: from ?? null, until: to ?? null })}
+      />
       <div className="panel" data-testid="overview-detections">
         <h3>
-          Detections ({range === 'all' ? 'all time' : `last ${range}`}, newest {DETECTIONS_SHOWN})
+          Detections ({rangeLabel}, newest {DETECTIONS_SHOWN})
         </h3>
         {detections.isLoading && <p className="muted">Loading…</p>}
         {detections.error && <p className="error">Detections: {detections.error.message}</p>}
@@ -103,25 +163,28 @@ export function OverviewView() {
               The sensor lost {stats.data.lost.total.toLocaleString('en-US')} events.
             </div>
           )}
-          <p data-testid="overview-totals">
+          <p data-testid="overview-totals" data-events={stats.data.events}>
             {stats.data.events.toLocaleString('en-US')} events ·{' '}
             {stats.data.executions.toLocaleString('en-US')} executions ·{' '}
             {stats.data.placeholders.toLocaleString('en-US')} placeholders ·{' '}
             {stats.data.unattributed.toLocaleString('en-US')} unattributed · last event{' '}
-            {stats.data.lastEventTime ?? 'none'}
+            {stats.data.lastEventTime ?? 'none'} <span className="muted">({rangeLabel})</span>
           </p>
           <div className="stats-grid">
-            <CountTable title="Events by kind" rows={Object.entries(stats.data.byKind)} />
             <CountTable
-              title="Busiest binaries (all time)"
+              title={`Events by kind (${rangeLabel})`}
+              rows={Object.entries(stats.data.byKind)}
+            />
+            <CountTable
+              title={`Busiest binaries (${rangeLabel})`}
               rows={stats.data.byBinary.map((b) => [b.binary, b.events])}
             />
             <CountTable
-              title="Events by node"
+              title={`Events by node (${rangeLabel})`}
               rows={stats.data.byNode.map((n) => [n.node, n.events])}
             />
             <div className="panel">
-              <h3>Newest binaries ({range === 'all' ? 'all time' : `last ${range}`})</h3>
+              <h3>Newest binaries ({rangeLabel})</h3>
               {recent.isLoading && <p className="muted">Loading…</p>}
               <table>
                 <tbody>
@@ -139,10 +202,6 @@ export function OverviewView() {
               </table>
             </div>
           </div>
-          <p className="muted">
-            Limitation: the counts cover the whole database (the API&apos;s summary takes no time
-            range yet); the range applies to the newest binaries and to Search.
-          </p>
         </>
       )}
     </section>
