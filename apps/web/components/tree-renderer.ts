@@ -38,6 +38,13 @@ export interface TreeHandlers {
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const LABEL_CHARS = 64;
+/**
+ * Trees up to this many nodes are drawn whole, labels always on, as they were before culling:
+ * a few thousand SVG elements cost little, and a small tree then looks the same at any size
+ * of window.
+ */
+const DRAW_WHOLE_UP_TO = 1_500;
+const EVERYWHERE: Rect = { minX: -Infinity, maxX: Infinity, minY: -Infinity, maxY: Infinity };
 /** Screen pixels drawn beyond each edge, so that short pans need no drawing at all. */
 const MARGIN_SCREENS = 1;
 /** A selected node closer than this to the edge (screen pixels) is brought into view. */
@@ -261,7 +268,7 @@ export class TreeRenderer {
     this.transform = transform;
     this.viewport.attr('transform', transform.toString());
     const { width, height } = this.size();
-    const withLabels = transform.k >= LABEL_MIN_ZOOM;
+    const withLabels = this.labelsAt(transform.k);
     const onScreen = visibleRect(transform, width, height);
     if (
       withLabels !== this.drawnWithLabels ||
@@ -272,17 +279,25 @@ export class TreeRenderer {
     }
   }
 
+  private wholeTree(): boolean {
+    return (this.layout?.nodes.length ?? 0) <= DRAW_WHOLE_UP_TO;
+  }
+
+  private labelsAt(zoom: number): boolean {
+    return this.wholeTree() || zoom >= LABEL_MIN_ZOOM;
+  }
+
   private draw(): void {
     const layout = this.layout;
     if (!layout) return;
     const { width, height } = this.size();
-    const withLabels = this.transform.k >= LABEL_MIN_ZOOM;
+    const withLabels = this.labelsAt(this.transform.k);
     if (withLabels !== this.drawnWithLabels) {
       this.nodes.selectAll('*').remove();
       this.drawnWithLabels = withLabels;
     }
     const margin = Math.max(width, height) * MARGIN_SCREENS;
-    const rect = visibleRect(this.transform, width, height, margin);
+    const rect = this.wholeTree() ? EVERYWHERE : visibleRect(this.transform, width, height, margin);
     const { nodes, links } = inRect(layout, rect);
     this.join(this.nodes, this.links, nodes, links, withLabels);
     this.drawnRect = rect;
