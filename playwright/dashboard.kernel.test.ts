@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { exitOf, kernelSkipReason } from '@proctrail/bpf/testing';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { readFileRepeatedly } from './file-reads';
 import {
   artifactsDir,
   launchBrowser,
@@ -33,6 +34,28 @@ async function drawnNodes(page: Page): Promise<Array<{ id: string; kind: string;
   );
 }
 
+/** The exec_id of the newest process whose arguments hold `marker`, once the agent stored it. */
+async function execIdByArgs(apiUrl: string, marker: string, binary: string): Promise<string> {
+  const input = encodeURIComponent(JSON.stringify({ args: marker, binary }));
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const answer = await fetch(`${apiUrl}/trpc/process.search?input=${input}`);
+    const body = (await answer.json()) as {
+      result: { data: { items: Array<{ exec_id: string }> } };
+    };
+    const found = body.result.data.items[0];
+    if (found) return found.exec_id;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`no ${binary} process with ${marker} in its arguments was stored`);
+}
+
+/** Clicks `button` and returns the text of the file the page offered for download. */
+async function downloaded(page: Page, button: Locator): Promise<{ name: string; text: string }> {
+  const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+  const path = await download.path();
+  return { name: download.suggestedFilename(), text: readFileSync(path!, 'utf8') };
+}
+
 /** Nothing the traced processes said became markup or ran. */
 async function assertNoInjection(page: Page): Promise<void> {
   // A string, evaluated in the page: this file is type-checked without the DOM's types.
@@ -51,12 +74,15 @@ describe('the dashboard against a real agent', { skip, timeout: 300_000 }, () =>
   let browser: Browser | undefined;
   let listener: Server;
   let port = 0;
+  // A file the agent watches: each read of it is an event (the lost-events test floods it).
+  const watched = join(dir, 'watched.txt');
 
   before(async () => {
     listener = createServer((socket) => socket.end('greetings\n'));
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
     port = (listener.address() as AddressInfo).port;
-    agent = await startAgent(join(dir, 'e2e.db'));
+    writeFileSync(watched, 'watched\n');
+    agent = await startAgent(join(dir, 'e2e.db'), ['--watch-path', watched]);
     dashboard = await startDashboard(agent.url);
     browser = await launchBrowser();
   });
@@ -286,6 +312,219 @@ describe('the dashboard against a real agent', { skip, timeout: 300_000 }, () =>
       'nothing drawn while paused',
     );
     await page.screenshot({ path: join(artifactsDir, 'live.png') });
+    await page.close();
+  });
+  /** bash (the target) runs cat on /etc/passwd, then echo; both forked, in that order. */
+  async function openBashTree(page: Page, marker: string) {
+    const bash = spawn(
+      'bash',
+      ['-c', `cat /etc/passwd >/dev/null; /bin/echo ${marker} >/dev/null; true`, marker],
+      { stdio: 'ignore' },
+    );
+    assert.equal(await exitOf(bash), 0);
+    const bashId = await execIdByArgs(agent!.url, marker, 'bash');
+    const echoId = await execIdByArgs(agent!.url, marker, 'echo');
+    await page.goto(`${dashboard!.url}/process?execId=${encodeURIComponent(bashId)}`);
+    const catNode = page.locator('[data-testid=tree] g.tree-node[data-kind=process]', {
+      hasText: 'cat (',
+    });
+    // The children are stored in batches: reload until both are drawn.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const drawn = await page
+        .locator(`[data-testid=tree] g.tree-node[data-id="${echoId}"]`)
+        .waitFor({ timeout: 2_000 })
+        .then(
+          () => true,
+          () => false,
+        );
+      if (drawn && (await catNode.count()) === 1) break;
+      await page.reload();
+    }
+    const catId = (await catNode.getAttribute('data-id'))!;
+    return { bashId, catId, echoId };
+  }
+
+  test('exports: the tree as Tetragon JSON lines, CSV and SVG each hold the processes drawn', async () => {
+    const marker = `e2e-export-${process.pid}-${Date.now()}`;
+    const page = await browser!.newPage({ viewport: { width: 1500, height: 950 } });
+    const { bashId, catId, echoId } = await openBashTree(page, marker);
+
+    const json = await downloaded(
+      page,
+      page.getByRole('button', { name: 'Export JSON (Tetragon)' }),
+    );
+    assert.match(json.name, /^proctrail-tree-.*\.jsonl$/);
+    const events = json.text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, { process?: { exec_id?: string } }>);
+    const execIds = (kind: string) =>
+      events.filter((e) => e[kind]).map((e) => e[kind]!.process?.exec_id);
+    for (const id of [bashId, catId, echoId]) {
+      assert.ok(execIds('process_exec').includes(id), `the exec of ${id} is exported`);
+    }
+    const catRead = events.find(
+      (e) =>
+        e.process_kprobe?.process?.exec_id === catId &&
+        JSON.stringify(e.process_kprobe).includes('/etc/passwd'),
+    );
+    assert.ok(catRead, "cat's read of /etc/passwd is exported as a kprobe event");
+
+    const csv = await downloaded(page, page.getByRole('button', { name: 'Export CSV' }));
+    const rows = csv.text.trim().split('\n');
+    assert.ok(rows[0]!.startsWith('exec_id,parent_exec_id,pid,binary,arguments'));
+    const catRow = rows.find((row) => row.startsWith(`${catId},`));
+    assert.ok(catRow, 'cat has a row');
+    assert.ok(catRow.includes(`${bashId},`) && catRow.includes('/usr/bin/cat'), catRow);
+    assert.ok(catRow.includes('read /etc/passwd'), `cat's row lists its file: ${catRow}`);
+    assert.ok(rows.some((row) => row.startsWith(`${echoId},`) && row.includes(marker)));
+
+    const svg = await downloaded(page, page.getByRole('button', { name: 'Export SVG' }));
+    assert.match(svg.name, /\.svg$/);
+    assert.ok(svg.text.startsWith('<svg') && svg.text.includes('viewBox='), 'a standalone SVG');
+    for (const id of [bashId, catId, echoId]) {
+      assert.ok(svg.text.includes(`data-id="${id}"`), `${id} is drawn in the SVG`);
+    }
+    assert.ok(svg.text.includes('>cat ('), "cat's label is in the SVG");
+    assert.ok(!svg.text.includes('<script'), 'no script in the SVG');
+    writeFileSync(join(artifactsDir, 'tree-export.svg'), svg.text);
+    await page.close();
+  });
+
+  test('keyboard: arrows move the selection through the tree, Enter opens, Escape closes, / focuses search', async () => {
+    const marker = `e2e-keys-${process.pid}-${Date.now()}`;
+    const page = await browser!.newPage({ viewport: { width: 1500, height: 950 } });
+    const { bashId, catId, echoId } = await openBashTree(page, marker);
+    const selected = () => new URL(page.url()).searchParams.get('sel');
+    const isSelected = (id: string) =>
+      page.locator(`[data-testid=tree] g.tree-node.selected[data-id="${id}"]`).waitFor();
+
+    await page.getByTestId('tree').focus();
+    // From the target, right goes to its first child (cat started first), down to the next.
+    await page.keyboard.press('ArrowRight');
+    await isSelected(catId);
+    assert.equal(selected(), catId);
+    assert.ok((await page.getByTestId('details').innerText()).includes(catId), 'details of cat');
+    await page.keyboard.press('ArrowDown');
+    await isSelected(echoId);
+    await page.keyboard.press('ArrowUp');
+    await isSelected(catId);
+    await page.keyboard.press('ArrowLeft');
+    await isSelected(bashId);
+    assert.equal(selected(), bashId);
+
+    // Escape closes the details and clears the selection.
+    await page.keyboard.press('Escape');
+    await page.getByTestId('details').waitFor({ state: 'detached' });
+    assert.equal(selected(), null);
+
+    // "/" focuses the quick search from the tree; typed there, "/" is just a character.
+    await page.keyboard.press('/');
+    const search = page.getByLabel('Search binaries (press /)');
+    assert.equal(await search.evaluate((e) => e === e.ownerDocument.activeElement), true);
+    await page.keyboard.type('/usr/bin/cat');
+    assert.equal(await search.inputValue(), '/usr/bin/cat');
+
+    // Enter on another process opens its own page.
+    await page.getByTestId('tree').focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowDown');
+    await isSelected(echoId);
+    await page.keyboard.press('Enter');
+    await page.waitForURL((url) => url.searchParams.get('execId') === echoId);
+    await page.locator('[data-testid=tree] g.tree-node.target').waitFor();
+    assert.equal(
+      await page.locator('[data-testid=tree] g.tree-node.target').getAttribute('data-id'),
+      echoId,
+    );
+    await page.close();
+  });
+
+  test('the theme toggle switches dark and light, and the choice survives a reload', async () => {
+    const page = await browser!.newPage({ viewport: { width: 1200, height: 800 } });
+    await page.goto(`${dashboard!.url}/search`);
+    const theme = () => page.evaluate('document.documentElement.dataset.theme ?? null');
+    const background = () =>
+      page.evaluate('getComputedStyle(document.body).backgroundColor') as Promise<string>;
+    const toggle = page.getByRole('button', { name: 'Toggle theme' });
+
+    await toggle.click();
+    const first = await theme();
+    assert.ok(first === 'dark' || first === 'light', `a theme is chosen: ${first}`);
+    const firstBackground = await background();
+    await toggle.click();
+    const second = await theme();
+    assert.notEqual(second, first, 'the toggle switches');
+    assert.notEqual(await background(), firstBackground, 'and the page changes colour');
+
+    await page.reload();
+    await toggle.waitFor();
+    assert.equal(await theme(), second, 'the choice survives a reload');
+    assert.equal(await toggle.innerText(), second === 'light' ? '☾ dark' : '☀ light');
+    await page.close();
+  });
+
+  test('the Overview counts follow its time range', async () => {
+    const page = await browser!.newPage({ viewport: { width: 1500, height: 950 } });
+    const totals = page.getByTestId('overview-totals');
+    const eventsShown = async () => Number(await totals.getAttribute('data-events'));
+
+    await page.goto(`${dashboard!.url}/?range=all`);
+    await totals.waitFor();
+    assert.ok((await eventsShown()) > 0, 'the agent has recorded events');
+
+    // A day long before the agent started: nothing in it.
+    await page.getByLabel('from').fill('2001-01-01T00:00:00');
+    await page.getByLabel('until').fill('2001-01-02T00:00:00');
+    await page.getByRole('button', { name: 'Apply range' }).click();
+    await page.waitForURL((url) => url.searchParams.get('since')?.startsWith('2001-01-0') ?? false);
+    await page.locator('[data-testid=overview-totals][data-events="0"]').waitFor();
+    assert.match(await totals.innerText(), /^0 events · 0 executions/);
+
+    // The last 15 minutes hold what the tests ran.
+    await page.getByRole('button', { name: '15m', exact: true }).click();
+    await page.waitForURL((url) => url.searchParams.get('range') === '15m');
+    assert.equal(new URL(page.url()).searchParams.get('since'), null);
+    await page.waitForFunction(
+      `Number(document.querySelector('[data-testid=overview-totals]')?.getAttribute('data-events')) > 0`,
+    );
+    await page.close();
+  });
+
+  test('the Live page shows a banner when the agent reports lost events', async () => {
+    // Loss is real here: the agent is stopped (SIGSTOP), so nothing drains the kernel's 4 MiB
+    // ring buffer, while one process reads a watched file 300,000 times (about 17 MB of
+    // records); the kernel counts every record it could not write, and the agent reports
+    // them once it runs again.
+    const page = await browser!.newPage({ viewport: { width: 1500, height: 950 } });
+    await page.goto(`${dashboard!.url}/live`);
+    await page.locator('[data-testid=live-status][data-state=live]').waitFor({ timeout: 10_000 });
+    assert.equal(await page.getByTestId('lost-banner').count(), 0, 'nothing lost yet');
+
+    process.kill(agent!.child.pid!, 'SIGSTOP');
+    try {
+      assert.equal(await exitOf(readFileRepeatedly(watched, 0, 300_000)), 0);
+    } finally {
+      process.kill(agent!.child.pid!, 'SIGCONT');
+    }
+    // The agent first works through what the ring held; then the API says what was lost.
+    let reported = 0;
+    for (let attempt = 0; attempt < 120 && reported === 0; attempt++) {
+      const answer = await fetch(`${agent!.url}/trpc/stats.summary`).catch(() => undefined);
+      const body = (await answer?.json()) as
+        { result?: { data: { lost: { total: number } | null } } } | undefined;
+      reported = body?.result?.data.lost?.total ?? 0;
+      if (reported === 0) await page.waitForTimeout(500);
+    }
+    assert.ok(reported > 0, 'the agent reports the loss');
+    const banner = page.getByTestId('lost-banner');
+    // The banner asks every 5 s.
+    await banner.waitFor({ timeout: 15_000 });
+    const text = await banner.innerText();
+    const lost = Number(/lost ([\d,]+) events/.exec(text)?.[1]?.replace(/,/g, ''));
+    assert.ok(lost > 0, text);
+    assert.match(text, /ringbuf: [1-9]/, 'the reason is the ring buffer');
+    await page.screenshot({ path: join(artifactsDir, 'live-lost.png') });
     await page.close();
   });
 });
