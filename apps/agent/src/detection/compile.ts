@@ -13,7 +13,7 @@ import type { ProcessCondition, Rule, RuleMatch } from './rule-schema';
 export interface RuleInput {
   process: TetragonProcess;
   /** Parent first, then grandparent, ... */
-  ancestors: () => readonly TetragonProcess[];
+  ancestors(): readonly TetragonProcess[];
   network?: NetworkEdge;
   file?: FileEdge;
 }
@@ -46,13 +46,36 @@ export function inContainer(process: TetragonProcess): boolean {
   return Boolean(process.pod?.container?.id || process.pod?.name || process.docker);
 }
 
+/** Characters that make a pattern a glob; a pattern without them is compared as text. */
+const GLOB_SYNTAX = /[*?[\]{}()!+@\\]/;
+
+/**
+ * A test for paths against globs, built once per rule: plain patterns go into a set, globs
+ * become regular expressions. picomatch's own matcher re-normalises its input on every call,
+ * which the hot path cannot afford for every exec and file event.
+ */
+function pathTest(patterns: readonly string[]): (path: string) => boolean {
+  const exact = new Set<string>();
+  const expressions: RegExp[] = [];
+  for (const pattern of patterns) {
+    if (GLOB_SYNTAX.test(pattern)) expressions.push(picomatch.makeRe(pattern, { dot: true }));
+    else exact.add(pattern);
+  }
+  if (expressions.length === 0) return (path) => exact.has(path);
+  return (path) => exact.has(path) || expressions.some((expression) => expression.test(path));
+}
+
 /** A glob with "/" matches the whole path, one without matches the file name. */
 function globTest(patterns: string[]): (path: string | undefined) => boolean {
   const full = patterns.filter((p) => p.includes('/'));
   const names = patterns.filter((p) => !p.includes('/'));
-  const matchFull = full.length ? picomatch(full, { dot: true }) : () => false;
-  const matchName = names.length ? picomatch(names, { dot: true }) : () => false;
-  return (path) => Boolean(path) && (matchFull(path!) || matchName(baseName(path)));
+  const matchFull = full.length ? pathTest(full) : undefined;
+  const matchName = names.length ? pathTest(names) : undefined;
+  return (path) => {
+    if (!path) return false;
+    if (matchFull?.(path)) return true;
+    return matchName !== undefined && matchName(baseName(path));
+  };
 }
 
 function isFileless(process: TetragonProcess): boolean {
@@ -128,11 +151,44 @@ function parseRange(text: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
   return [address, address.kind() === 'ipv4' ? 32 : 128];
 }
 
+const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** An IPv4 address in dotted form as an unsigned 32-bit number; undefined for anything else. */
+function ipv4Number(text: string): number | undefined {
+  const parts = DOTTED_QUAD.exec(text);
+  if (!parts) return undefined;
+  let value = 0;
+  for (let i = 1; i <= 4; i++) {
+    const digits = parts[i]!;
+    // Leading zeros read as octal in some parsers: leave such text to ipaddr.
+    if (digits.length > 1 && digits.startsWith('0')) return undefined;
+    const octet = Number(digits);
+    if (octet > 255) return undefined;
+    value = value * 256 + octet;
+  }
+  return value;
+}
+
+/** IPv4 ranges as (network, mask) pairs of 32-bit numbers, so most tests parse nothing. */
+function ipv4Ranges(parsed: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>) {
+  return parsed
+    .filter(([range]) => range.kind() === 'ipv4')
+    .map(([range, bits]) => {
+      const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+      return { network: (ipv4Number(range.toString())! & mask) >>> 0, mask };
+    });
+}
+
 /** Tests an address against ranges; IPv4-mapped IPv6 addresses count as IPv4. */
 export function cidrTest(ranges: string[]): (address: string | undefined) => boolean {
   const parsed = ranges.map(parseRange);
+  const v4 = ipv4Ranges(parsed);
+  const inV4 = (value: number) => v4.some((r) => (value & r.mask) >>> 0 === r.network);
   return (text) => {
-    if (!text || !ipaddr.isValid(text)) return false;
+    if (!text) return false;
+    const quad = ipv4Number(text);
+    if (quad !== undefined) return inV4(quad);
+    if (!ipaddr.isValid(text)) return false;
     let address = ipaddr.parse(text);
     if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
       address = (address as ipaddr.IPv6).toIPv4Address();
@@ -153,22 +209,36 @@ function startSec(text: string | undefined): number | undefined {
  * the same container), to the process's start. Limitation: a host process has no workload,
  * so timing conditions never hold for it.
  */
-export function workloadAgeSec(
-  process: TetragonProcess,
-  ancestors: () => readonly TetragonProcess[],
-): number | undefined {
+export function workloadAgeSec(input: RuleInput): number | undefined {
+  const process = input.process;
   const started = startSec(process.start_time);
   if (started === undefined) return undefined;
   const containerStart = startSec(process.pod?.container?.start_time);
   if (containerStart !== undefined) return started - containerStart;
   if (!process.docker) return undefined;
   let root: TetragonProcess | undefined;
-  for (const ancestor of ancestors()) {
+  for (const ancestor of input.ancestors()) {
     if (ancestor.docker !== process.docker) break;
     root = ancestor;
   }
   const rootStart = startSec(root?.start_time);
   return rootStart === undefined ? undefined : started - rootStart;
+}
+
+/**
+ * Remembers a walk up the ancestry per subject process. The live pipeline hands every event of
+ * an execution the same process object, and that execution's ancestors do not change: its
+ * connects and file reads reuse what its exec found instead of walking the chain again.
+ */
+function perSubject<T>(walk: (input: RuleInput) => T): (input: RuleInput) => T {
+  const known = new WeakMap<TetragonProcess, { result: T }>();
+  return (input) => {
+    const remembered = known.get(input.process);
+    if (remembered) return remembered.result;
+    const result = walk(input);
+    known.set(input.process, { result });
+    return result;
+  };
 }
 
 /** Tests on the event itself run first: most events fail them without a look at ancestry. */
@@ -189,24 +259,27 @@ function compileMatch(match: RuleMatch): MatchTest {
   }
   if (match.selfOrAncestor) {
     const test = compileProcessCondition(match.selfOrAncestor);
-    tests.push((input) => test(input.process) || input.ancestors().some(test));
+    const anyAncestor = perSubject((input) => input.ancestors().some(test));
+    tests.push((input) => test(input.process) || anyAncestor(input));
   }
   if (match.ancestor) {
     const test = compileProcessCondition(match.ancestor);
+    const nearest = perSubject((input) => input.ancestors().find(test));
     tests.push((input, facts) => {
-      const found = input.ancestors().find(test);
+      const found = nearest(input);
       if (found) facts.ancestor ??= found;
       return found !== undefined;
     });
   }
   if (match.noAncestor) {
     const test = compileProcessCondition(match.noAncestor);
-    tests.push((input) => !input.ancestors().some(test));
+    const anyAncestor = perSubject((input) => input.ancestors().some(test));
+    tests.push((input) => !anyAncestor(input));
   }
   if (match.timing) {
     const min = match.timing.minSecondsSinceWorkloadStart;
     tests.push((input, facts) => {
-      const age = workloadAgeSec(input.process, input.ancestors);
+      const age = workloadAgeSec(input);
       if (age === undefined || age < min) return false;
       facts.workloadAgeSec = age;
       return true;
@@ -228,8 +301,8 @@ function compileNetwork(network: NonNullable<RuleMatch['network']>): MatchTest {
 }
 
 function compileFile(file: NonNullable<RuleMatch['file']>): MatchTest {
-  const path = picomatch(file.path, { dot: true });
-  const excluded = file.pathNot ? picomatch(file.pathNot, { dot: true }) : () => false;
+  const path = pathTest(file.path);
+  const excluded = file.pathNot ? pathTest(file.pathNot) : () => false;
   return (input) => {
     const edge = input.file;
     if (!edge || !path(edge.path) || excluded(edge.path)) return false;

@@ -35,6 +35,10 @@ export function pairStored(
   stored: readonly StoredEvent[],
 ): Array<{ item: IngestItem; event: StoredEvent }> {
   const pairs: Array<{ item: IngestItem; event: StoredEvent }> = [];
+  // Nothing left out, the usual case: the nth item is the nth event.
+  if (stored.length === items.length && items.every((item, i) => sameKind(item, stored[i]!))) {
+    return items.map((item, i) => ({ item, event: stored[i]! }));
+  }
   let next = 0;
   for (const item of items) {
     const event = stored[next];
@@ -46,6 +50,10 @@ export function pairStored(
     next++;
   }
   return pairs;
+}
+
+function sameKind(item: IngestItem, event: StoredEvent): boolean {
+  return item.parsed.kind === event.kind;
 }
 
 /** The chain an imported event names itself: its parent, then its `ancestors`. */

@@ -1,6 +1,8 @@
 import {
   fileEdgesOf,
   networkEdgesOf,
+  type FileEdge,
+  type NetworkEdge,
   subjectsOf,
   type DetectionAncestor,
   type DetectionSeverity,
@@ -43,10 +45,61 @@ type EventClass = Rule['on'][number];
 /** Ancestors kept in a detection: enough for any real chain, bounded for a runaway one. */
 const ANCESTORS_KEPT = 32;
 
+/** Kinds that carry connections as flat fields (older Tetragon exports). */
+const LEGACY_CONNECTS = new Set<ParsedEvent['kind']>(['process_connect']);
+
+interface HookArgument {
+  sock_arg?: unknown;
+  sockaddr_arg?: unknown;
+  file_arg?: unknown;
+  path_arg?: unknown;
+  linux_binprm_arg?: unknown;
+  string_arg?: unknown;
+}
+
+function hookArguments(parsed: ParsedEvent): readonly HookArgument[] {
+  return (parsed.body as { args?: HookArgument[] }).args ?? [];
+}
+
 /**
- * Runs rules over events. Rules are grouped by the event classes they look at, so an event
- * no rule cares about costs one lookup; ancestry is fetched only when a rule asks for it.
- * Dedupe here is per engine (one run); the store's unique index holds it across runs.
+ * Whether an event can name a connect or an accept: the edge builders parse every argument,
+ * so events without a socket argument (file reads, most kprobes) skip them.
+ */
+function mayConnect(parsed: ParsedEvent): boolean {
+  if (LEGACY_CONNECTS.has(parsed.kind)) return true;
+  if (parsed.kind !== 'process_kprobe') return false;
+  return hookArguments(parsed).some((arg) => arg.sock_arg || arg.sockaddr_arg);
+}
+
+/** Whether an event can name a file: a hook with a path or (for open syscalls) a string. */
+function mayTouchFile(parsed: ParsedEvent): boolean {
+  if (parsed.kind !== 'process_kprobe' && parsed.kind !== 'process_lsm') return false;
+  return hookArguments(parsed).some(
+    (arg) => arg.file_arg || arg.path_arg || arg.linux_binprm_arg || arg.string_arg,
+  );
+}
+
+/** One event's subject for the rules; its ancestry is fetched on first use, then kept. */
+class EventRuleInput implements RuleInput {
+  network?: NetworkEdge;
+  file?: FileEdge;
+  private chain: readonly TetragonProcess[] | undefined;
+
+  constructor(
+    readonly process: TetragonProcess,
+    private readonly event: EngineEvent,
+  ) {}
+
+  ancestors(): readonly TetragonProcess[] {
+    return (this.chain ??= this.event.ancestors());
+  }
+}
+
+/**
+ * Runs rules over events. Rules are indexed by the event classes they look at, so an event
+ * meets only the rules that can match it, and edges are built only for events some rule
+ * reads; ancestry is fetched only when a rule asks for it, once per event. Dedupe here is
+ * per engine (one run); the store's unique index holds it across runs.
  */
 export class DetectionEngine {
   private readonly byClass = new Map<EventClass, CompiledRule[]>();
@@ -72,52 +125,59 @@ export class DetectionEngine {
   }
 
   evaluate(event: EngineEvent): Finding[] {
-    const process = subjectsOf(event.parsed).process;
+    const parsed = event.parsed;
+    const process = subjectsOf(parsed).process;
     if (!process?.exec_id) return [];
-    let ancestry: readonly TetragonProcess[] | undefined;
-    const base = {
-      process,
-      ancestors: () => (ancestry ??= event.ancestors()),
-    };
+    const input = new EventRuleInput(process, event);
     const findings: Finding[] = [];
-    for (const input of this.inputsOf(event.parsed, base)) {
-      for (const compiled of this.byClass.get(input.on) ?? []) {
-        const found = this.run(compiled, input.input, event);
-        if (found) findings.push(found);
+    if (parsed.kind === 'process_exec') {
+      this.runAll(this.byClass.get('exec'), input, event, findings);
+      return findings;
+    }
+    const connects = this.byClass.get('connect');
+    const accepts = this.byClass.get('accept');
+    if ((connects || accepts) && mayConnect(parsed)) {
+      for (const network of networkEdgesOf(parsed)) {
+        const rules =
+          network.type === 'connect' ? connects : network.type === 'accept' ? accepts : undefined;
+        if (!rules) continue;
+        input.network = network;
+        this.runAll(rules, input, event, findings);
+      }
+      input.network = undefined;
+    }
+    const fileRules = this.byClass.get('file');
+    if (fileRules && mayTouchFile(parsed)) {
+      for (const file of fileEdgesOf(parsed)) {
+        input.file = file;
+        this.runAll(fileRules, input, event, findings);
       }
     }
     return findings;
   }
 
-  private *inputsOf(
-    parsed: ParsedEvent,
-    base: RuleInput,
-  ): Generator<{ on: EventClass; input: RuleInput }> {
-    if (parsed.kind === 'process_exec') {
-      if (this.byClass.has('exec')) yield { on: 'exec', input: base };
-      return;
-    }
-    if (parsed.kind === 'process_exit') return;
-    if (this.byClass.has('connect') || this.byClass.has('accept')) {
-      for (const network of networkEdgesOf(parsed)) {
-        if (network.type === 'connect' || network.type === 'accept') {
-          yield { on: network.type, input: { ...base, network } };
-        }
-      }
-    }
-    if (this.byClass.has('file')) {
-      for (const file of fileEdgesOf(parsed)) yield { on: 'file', input: { ...base, file } };
+  private runAll(
+    rules: readonly CompiledRule[] | undefined,
+    input: RuleInput,
+    event: EngineEvent,
+    findings: Finding[],
+  ): void {
+    if (!rules) return;
+    for (const compiled of rules) {
+      const found = this.run(compiled, input, event);
+      if (found) findings.push(found);
     }
   }
 
+  /** The rule's test first: it is cheaper than the dedupe key, and most events fail it. */
   private run(compiled: CompiledRule, input: RuleInput, event: EngineEvent): Finding | undefined {
+    const facts = compiled.test(input);
+    if (!facts) return undefined;
     const { rule } = compiled;
     const execId = input.process.exec_id!;
     const dedupeKey = dedupeKeyOf(rule, input);
     const key = `${rule.name}\u0000${execId}\u0000${dedupeKey}`;
     if (this.seen.has(key)) return undefined;
-    const facts = compiled.test(input);
-    if (!facts) return undefined;
     this.remember(key);
     return {
       rule: rule.name,

@@ -41,7 +41,7 @@ const FILLERS: Record<string, Filler> = {
       .map((p) => `${named(p) ?? '?'} (pid ${p.pid ?? '?'})`)
       .join(' <- '),
   age: (input, facts) => {
-    const age = facts.workloadAgeSec ?? workloadAgeSec(input.process, input.ancestors);
+    const age = facts.workloadAgeSec ?? workloadAgeSec(input);
     return age === undefined ? undefined : humanDuration(age);
   },
   pod: (input) =>

@@ -50,10 +50,40 @@ function toDetection(row: DetectionRow): Detection {
   return detection;
 }
 
+/** Drops absent fields, as a JSON round trip through the store would. */
+function present<T extends object>(value: T): T {
+  const copy = { ...value };
+  for (const key of Object.keys(copy) as Array<keyof T>) {
+    if (copy[key] === undefined) delete copy[key];
+  }
+  return copy;
+}
+
+/**
+ * The detection a finding became, built from what was just inserted rather than read back:
+ * the row holds exactly these values, and re-reading it cost more than the insert.
+ */
+function storedDetection(id: number, source: SourceInfo, time: string, finding: Finding) {
+  return present<Detection>({
+    id,
+    rule: finding.rule,
+    severity: finding.severity,
+    title: finding.title,
+    time,
+    source: source.name,
+    nodeName: finding.nodeName,
+    execId: finding.execId,
+    pid: finding.pid,
+    binary: finding.binary,
+    ancestors: finding.ancestors.map(present),
+    evidenceEventIds: [...finding.evidenceEventIds],
+    explanation: finding.explanation,
+  });
+}
+
 /** Detections and the ancestry rules need, in SQLite. */
 export class SqliteDetectionQueries {
   private readonly insert: Database.Statement;
-  private readonly byId: Database.Statement;
   private readonly chain: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
@@ -62,7 +92,6 @@ export class SqliteDetectionQueries {
          binary, dedupe_key, evidence_event_ids, ancestors, explanation)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
-    this.byId = db.prepare(`${SELECT_DETECTIONS} WHERE d.id = ?`);
     // Walks parent_exec_id upwards; depth bounds a cycle that bad data could make.
     this.chain = db.prepare(
       `WITH RECURSIVE up(exec_id, parent_exec_id, process_json, depth) AS (
@@ -102,7 +131,7 @@ export class SqliteDetectionQueries {
           finding.explanation,
         );
         if (result.changes === 0) continue;
-        created.push(toDetection(this.byId.get(result.lastInsertRowid) as DetectionRow));
+        created.push(storedDetection(Number(result.lastInsertRowid), source, time, finding));
       }
     })();
     return created;
