@@ -17,7 +17,7 @@ In another terminal:
   npx proctrail search --binary curl     # processes in the database
   npx proctrail tree <exec_id>           # ancestry, descendants, connections, files
   npx proctrail export > events.jsonl    # Tetragon JSON lines
-  npx proctrail demo log4shell          # stage the Log4Shell story, then open the link it prints
+  npx proctrail demo log4shell           # stage the Log4Shell story, then open the link it prints
 
 USAGE
 # The dashboard serves on 127.0.0.1:3000 for the agent's default API address; it prints its
