@@ -61,6 +61,10 @@ export function LiveView() {
   const [rate, setRate] = useState(0);
   const [waiting, setWaiting] = useState(0);
   const [scroll, setScroll] = useState({ top: 0, height: 600 });
+  // Bumped to subscribe again after the agent dropped this page for falling behind.
+  const [attempt, setAttempt] = useState(0);
+  const [skippedAt, setSkippedAt] = useState<string | null>(null);
+  const rowsFilterKey = useRef(filterKey);
   const pending = useRef<ApiEvent[]>([]);
   const pausedRef = useRef(paused);
   pausedRef.current = paused;
@@ -70,8 +74,12 @@ export function LiveView() {
   // One subscription per filter set; tRPC resumes after the last id on reconnects.
   useEffect(() => {
     const [subscribed, subscribedKinds] = JSON.parse(filterKey) as [typeof filters, typeof kinds];
-    setRows([]);
-    pending.current = [];
+    if (rowsFilterKey.current !== filterKey) {
+      rowsFilterKey.current = filterKey;
+      setRows([]);
+      setSkippedAt(null);
+      pending.current = [];
+    }
     setStatus({ state: 'connecting' });
     const subscription = client.event.live.subscribe(
       { ...subscribed, ...(subscribedKinds.length ? { kinds: subscribedKinds } : {}) },
@@ -82,11 +90,21 @@ export function LiveView() {
           if (pending.current.length > CAPACITY)
             pending.current.splice(0, pending.current.length - CAPACITY);
         },
-        onError: (error) => setStatus({ state: 'error', message: error.message }),
+        onError: (error) => {
+          // The agent drops a subscriber that falls too far behind rather than wait for it.
+          // A tail is for what happens now: subscribe again from the newest event (the
+          // database keeps what was skipped) and say so, instead of stopping.
+          if (error.message.startsWith('SLOW_CONSUMER')) {
+            setSkippedAt(new Date().toISOString().slice(11, 19));
+            setAttempt((n) => n + 1);
+          } else {
+            setStatus({ state: 'error', message: error.message });
+          }
+        },
       },
     );
     return () => subscription.unsubscribe();
-  }, [client, filterKey]);
+  }, [client, filterKey, attempt]);
 
   // Batches arrivals into the list and measures the rate.
   useEffect(() => {
@@ -137,6 +155,12 @@ export function LiveView() {
     <section>
       <h1>Live</h1>
       <LostBanner />
+      {skippedAt && (
+        <div className="banner" role="status" data-testid="skipped-banner">
+          The page fell behind the agent at {skippedAt} UTC and skipped ahead to the newest events;
+          Search has every event.
+        </div>
+      )}
       <FilterForm
         key={filterKey}
         initial={filters}
