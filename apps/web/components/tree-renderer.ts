@@ -151,6 +151,15 @@ export class TreeRenderer {
     this.viewport = this.svg.append('g').attr('class', 'viewport');
     this.links = this.viewport.append('g').attr('class', 'links');
     this.nodes = this.viewport.append('g').attr('class', 'nodes');
+    // One listener for every node: adding two to each of hundreds of nodes on every pan cost
+    // more than the nodes' drawing.
+    this.nodes
+      .on('click', (event: MouseEvent) =>
+        this.nodeAt(event, (id) => this.handlers.current.onSelect(id)),
+      )
+      .on('dblclick', (event: MouseEvent) =>
+        this.nodeAt(event, (id) => this.handlers.current.onToggle(id)),
+      );
     this.behaviour = zoom<SVGSVGElement, unknown>()
       .scaleExtent([0.05, 4])
       .on('zoom', (event: { transform: ZoomTransform }) => this.moved(event.transform));
@@ -159,6 +168,7 @@ export class TreeRenderer {
 
   destroy(): void {
     this.svg.on('.zoom', null);
+    this.nodes.on('click', null).on('dblclick', null);
     this.viewport.remove();
     this.element.removeAttribute('data-laid-out');
     this.element.removeAttribute('data-processes');
@@ -259,6 +269,13 @@ export class TreeRenderer {
     }
   }
 
+  /** Calls `action` with the id of the node an event happened on, if any. */
+  private nodeAt(event: MouseEvent, action: (id: string) => void): void {
+    const group = (event.target as Element).closest('g.tree-node');
+    const id = group?.getAttribute('data-id');
+    if (id) action(id);
+  }
+
   private size(): { width: number; height: number } {
     return { width: this.element.clientWidth || 1, height: this.element.clientHeight || 1 };
   }
@@ -335,9 +352,7 @@ export class TreeRenderer {
       .attr('data-id', (n) => n.id)
       .attr('data-kind', (n) => n.node.kind)
       .attr('data-relation', (n) => n.node.process?.relation ?? null)
-      .attr('transform', (n) => `translate(${n.x},${n.y})`)
-      .on('click', (_event, n) => this.handlers.current.onSelect(n.id))
-      .on('dblclick', (_event, n) => this.handlers.current.onToggle(n.id));
+      .attr('transform', (n) => `translate(${n.x},${n.y})`);
     groups.each((placed, i, elements) => {
       const g = select(elements[i] as SVGGElement);
       g.append('circle').attr('class', 'halo').attr('r', 13);
