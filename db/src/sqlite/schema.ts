@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /**
@@ -78,9 +79,16 @@ export const events = sqliteTable(
     raw: text('raw').notNull(),
   },
   (t) => [
-    uniqueIndex('events_source_digest').on(t.sourceId, t.digest),
-    index('events_exec').on(t.sourceId, t.execId, t.time),
-    index('events_time').on(t.time),
+    // One index answers time ranges and tells duplicates apart: an event's time follows from
+    // its JSON, so equal digests mean equal times, and new events land near the index's end
+    // instead of at random places (a digest-first index dirtied a page per event). Events
+    // without a time have their own, small, unique index: NULLs never collide in the first.
+    uniqueIndex('events_time_source_digest').on(t.time, t.sourceId, t.digest),
+    uniqueIndex('events_timeless_digest')
+      .on(t.sourceId, t.digest)
+      .where(sql`${t.time} IS NULL`),
+    // A process's events in id order (the rowid ends every index entry).
+    index('events_source_exec').on(t.sourceId, t.execId),
     index('events_kind_time').on(t.kind, t.time),
   ],
 );
@@ -113,7 +121,6 @@ export const networkEdges = sqliteTable(
     index('network_edges_saddr').on(t.saddr),
     index('network_edges_dport').on(t.dport),
     index('network_edges_sport').on(t.sport),
-    index('network_edges_time').on(t.time),
   ],
 );
 
@@ -131,11 +138,7 @@ export const fileEdges = sqliteTable(
     bytes: integer('bytes'),
     flags: text('flags'),
   },
-  (t) => [
-    index('file_edges_exec').on(t.sourceId, t.execId),
-    index('file_edges_path').on(t.path),
-    index('file_edges_time').on(t.time),
-  ],
+  (t) => [index('file_edges_exec').on(t.sourceId, t.execId), index('file_edges_path').on(t.path)],
 );
 
 /** What detection rules found: one row per (rule, process, dedupe key) and source. */

@@ -33,44 +33,59 @@ const RANK_ANCESTOR = 0;
  */
 const KNOWN_EXECUTIONS_LIMIT = 100_000;
 
+/**
+ * The columns an upsert fills from a process object, in the order of executionParams; a
+ * richer description replaces them, a poorer one only fills those still null.
+ */
+const DESCRIPTIVE_COLUMNS = [
+  'parent_exec_id',
+  'node_name',
+  'pid',
+  'uid',
+  'auid',
+  'cwd',
+  'binary',
+  'arguments',
+  'flags',
+  'start_time',
+  'pod_namespace',
+  'pod_name',
+  'container_id',
+  'in_init_tree',
+];
+/** Where the descriptive columns start among the upsert's parameters (after source_id, exec_id). */
+const FIRST_DESCRIPTIVE_PARAM = 2;
+
 const UPSERT_EXECUTION_SQL = `
 INSERT INTO executions (source_id, exec_id, parent_exec_id, node_name, pid, uid, auid, cwd,
   binary, arguments, flags, start_time, pod_namespace, pod_name, container_id, in_init_tree,
   seen, info_rank, exec_event_count, process_json)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (source_id, exec_id) DO UPDATE SET
-  ${[
-    'parent_exec_id',
-    'node_name',
-    'pid',
-    'uid',
-    'auid',
-    'cwd',
-    'binary',
-    'arguments',
-    'flags',
-    'start_time',
-    'pod_namespace',
-    'pod_name',
-    'container_id',
-    'in_init_tree',
-  ]
-    .map(
-      (c) => `${c} = CASE WHEN excluded.info_rank > info_rank
+  ${DESCRIPTIVE_COLUMNS.map(
+    (c) => `${c} = CASE WHEN excluded.info_rank > info_rank
         THEN coalesce(excluded.${c}, ${c}) ELSE coalesce(${c}, excluded.${c}) END`,
-    )
-    .join(',\n  ')},
+  ).join(',\n  ')},
   process_json = CASE WHEN excluded.info_rank > info_rank
     THEN excluded.process_json ELSE process_json END,
   seen = seen | excluded.seen,
   info_rank = max(info_rank, excluded.info_rank),
   exec_event_count = exec_event_count + excluded.exec_event_count
-RETURNING exec_event_count AS execEventCount`;
+RETURNING exec_event_count, info_rank, seen,
+  ${DESCRIPTIVE_COLUMNS.map((c, bit) => `((${c} IS NULL) << ${bit})`).join(' | ')}`;
 
+/** A mention that adds nothing but its role: the only change it makes to a known row. */
+const ADD_SEEN_SQL = `
+UPDATE executions SET seen = seen | ? WHERE source_id = ? AND exec_id = ?`;
+
+/**
+ * A duplicate is an event of the same source with the same digest, found by the unique
+ * indexes of migration 0005 (time, source, digest; and source, digest for timeless events).
+ */
 const INSERT_EVENT_SQL = `
 INSERT INTO events (source_id, digest, kind, time, node_name, exec_id, pid, process_start_time, raw)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (source_id, digest) DO NOTHING`;
+ON CONFLICT DO NOTHING`;
 
 const SET_EXIT_SQL = `
 UPDATE executions SET exit_time = ?, exit_status = ?, exit_signal = ?
@@ -117,10 +132,19 @@ const INSERT_FILE_SQL = `
 INSERT INTO file_edges (event_id, source_id, exec_id, time, operation, path, bytes, flags)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
 
+/**
+ * What a stored execution row holds, as the last upsert returned it (or as later cheap
+ * updates changed it): enough to tell whether another mention would change anything.
+ */
 interface KnownExecution {
   rank: number;
   seen: number;
+  /** Bit i set: DESCRIPTIVE_COLUMNS[i] is null in the row. */
+  nullColumns: number;
 }
+
+/** The upsert's RETURNING columns, as an array. */
+type UpsertReturn = [execEventCount: number, rank: number, seen: number, nullColumns: number];
 
 /**
  * Writes batches of events into SQLite with prepared statements, one transaction per batch.
@@ -131,6 +155,7 @@ interface KnownExecution {
 export class SqliteEventWriter {
   private readonly insertEvent: Database.Statement;
   private readonly upsertExecution: Database.Statement;
+  private readonly addSeen: Database.Statement;
   private readonly setExit: Database.Statement;
   private readonly setReplaced: Database.Statement;
   private readonly setForkReplaced: Database.Statement;
@@ -142,7 +167,8 @@ export class SqliteEventWriter {
 
   constructor(db: Database.Database) {
     this.insertEvent = db.prepare(INSERT_EVENT_SQL);
-    this.upsertExecution = db.prepare(UPSERT_EXECUTION_SQL);
+    this.upsertExecution = db.prepare(UPSERT_EXECUTION_SQL).raw(true);
+    this.addSeen = db.prepare(ADD_SEEN_SQL);
     this.setExit = db.prepare(SET_EXIT_SQL);
     this.setReplaced = db.prepare(SET_REPLACED_SQL);
     this.setForkReplaced = db.prepare(SET_FORK_REPLACED_SQL);
@@ -272,20 +298,30 @@ export class SqliteEventWriter {
     if (!execId) return false;
     const key = `${source.id}:${execId}`;
     const known = this.known.get(key);
-    if (rank !== RANK_EXEC && known && known.rank >= rank && known.seen & seenBit) return false;
-
     // A row already at this rank or richer keeps its process object: no need to serialise one.
     const keepsJson = known !== undefined && known.rank >= rank;
-    const row = this.upsertExecution.get(
-      executionParams(source, process, nodeName, rank, seenBit, keepsJson),
-    ) as { execEventCount: number };
+    const params = executionParams(source, process, nodeName, rank, seenBit, keepsJson);
+
+    // Parents and ancestors are repeated in every event: when the row is at least as rich
+    // and this mention has nothing for its null columns, the upsert would change nothing but
+    // the role bit, so a one-column update (or nothing at all) does the same for far less.
+    // Exec events always take the upsert, which counts them to find exec_id collisions.
+    if (keepsJson && rank !== RANK_EXEC && (known.nullColumns & ~nullColumnsOf(params)) === 0) {
+      if (known.seen & seenBit) return false;
+      // No row changed: retention removed it since; the upsert below writes it again.
+      if (this.addSeen.run(seenBit, source.id, execId).changes > 0) {
+        known.seen |= seenBit;
+        return false;
+      }
+    }
+
+    const [execEventCount, storedRank, seen, nullColumns] = this.upsertExecution.get(
+      params,
+    ) as UpsertReturn;
     if (this.known.size >= KNOWN_EXECUTIONS_LIMIT) this.known.clear();
-    this.known.set(key, {
-      rank: Math.max(rank, known?.rank ?? 0),
-      seen: seenBit | (known?.seen ?? 0),
-    });
+    this.known.set(key, { rank: storedRank, seen, nullColumns });
     // Only events not stored before reach this point, so any count above one is a new collision.
-    return rank === RANK_EXEC && row.execEventCount > 1;
+    return rank === RANK_EXEC && execEventCount > 1;
   }
 
   private writeExit(source: SourceInfo, parsed: ParsedEvent, execId: string, time: string | null) {
@@ -335,7 +371,6 @@ export class SqliteEventWriter {
   }
 }
 
-/** The upsert's parameters, in the order of UPSERT_EXECUTION_SQL's columns. */
 /**
  * Makes executions written by something other than the event writer (a bulk load in SQL)
  * searchable: they wait in executions_text_pending until a writer's batch or this call.
@@ -346,6 +381,7 @@ export function indexPendingExecutions(db: Database.Database): void {
   })();
 }
 
+/** The upsert's parameters, in the order of UPSERT_EXECUTION_SQL's columns. */
 function executionParams(
   source: SourceInfo,
   process: TetragonProcess,
@@ -377,4 +413,13 @@ function executionParams(
     // Never stored when the row keeps its own (the upsert's CASE), but NOT NULL is checked first.
     keepsJson ? '' : JSON.stringify(process),
   ];
+}
+
+/** Which descriptive columns these upsert parameters leave null, as KnownExecution has it. */
+function nullColumnsOf(params: unknown[]): number {
+  let mask = 0;
+  for (let bit = 0; bit < DESCRIPTIVE_COLUMNS.length; bit++) {
+    if (params[FIRST_DESCRIPTIVE_PARAM + bit] === null) mask |= 1 << bit;
+  }
+  return mask;
 }
