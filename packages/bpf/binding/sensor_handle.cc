@@ -78,6 +78,7 @@ Napi::Function SensorHandle::Define(Napi::Env env) {
                            InstanceMethod<&SensorHandle::Stop>("stop"),
                            InstanceMethod<&SensorHandle::ReadCounters>("readCounters"),
                            InstanceMethod<&SensorHandle::SetWatchPatterns>("setWatchPatterns"),
+                           InstanceMethod<&SensorHandle::UpdatePolicyMap>("updatePolicyMap"),
                            InstanceMethod<&SensorHandle::ProgramNames>("programNames"),
                            InstanceMethod<&SensorHandle::PollError>("pollError"),
                            InstanceMethod<&SensorHandle::EnableRunTimeStats>("enableRunTimeStats"),
@@ -353,6 +354,45 @@ Napi::Value SensorHandle::SetWatchPatterns(const Napi::CallbackInfo &info) {
     for (__u32 slot = 0; slot < PT_WATCH_MAX; slot++) {
         if (bpf_map__update_elem(map, &slot, sizeof(slot), data + slot * kSlot, kSlot, BPF_ANY)) {
             throw MakeBpfError(env, "setWatchPatterns slot " + std::to_string(slot), errno);
+        }
+    }
+    return env.Undefined();
+}
+
+// updatePolicyMap(name, keys, values): entries of one of policy.h's maps, keys and values back
+// to back in two Buffers, encoded in TypeScript (src/policy.ts). Only the policy maps: the
+// sensor's own state is not for callers to write.
+Napi::Value SensorHandle::UpdatePolicyMap(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    static const std::set<std::string> kPolicyMaps = {"policy_set", "policies", "policy_binaries",
+                                                      "policy_scope", "policy_cidrs"};
+    if (info.Length() < 1 || !info[0].IsString() ||
+        kPolicyMaps.count(info[0].As<Napi::String>().Utf8Value()) == 0) {
+        throw Napi::TypeError::New(env, "name must name a policy map");
+    }
+    if (info.Length() < 3 || !info[1].IsBuffer() || !info[2].IsBuffer()) {
+        throw Napi::TypeError::New(env, "keys and values must be Buffers");
+    }
+    if (!loaded_) {
+        throw Napi::Error::New(env, "updatePolicyMap: the sensor is not loaded");
+    }
+    std::string name = info[0].As<Napi::String>();
+    struct bpf_map *map = RequireMap(env, object_, name.c_str());
+    size_t key_size = bpf_map__key_size(map);
+    size_t value_size = bpf_map__value_size(map);
+    auto keys = info[1].As<Napi::Buffer<uint8_t>>();
+    auto values = info[2].As<Napi::Buffer<uint8_t>>();
+    size_t count = keys.Length() / key_size;
+    if (keys.Length() % key_size != 0 || values.Length() != count * value_size) {
+        throw Napi::TypeError::New(env, "keys and values of " + name + " must hold whole " +
+                                            std::to_string(key_size) + "- and " +
+                                            std::to_string(value_size) + "-byte entries, as many");
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (bpf_map__update_elem(map, keys.Data() + i * key_size, key_size,
+                                 values.Data() + i * value_size, value_size, BPF_ANY)) {
+            throw MakeBpfError(env, "updatePolicyMap " + name + " entry " + std::to_string(i),
+                               errno);
         }
     }
     return env.Undefined();

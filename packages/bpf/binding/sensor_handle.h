@@ -41,6 +41,7 @@ class SensorHandle : public Napi::ObjectWrap<SensorHandle> {
     Napi::Value Stop(const Napi::CallbackInfo &info);
     Napi::Value ReadCounters(const Napi::CallbackInfo &info);
     Napi::Value SetWatchPatterns(const Napi::CallbackInfo &info);
+    Napi::Value UpdatePolicyMap(const Napi::CallbackInfo &info);
     Napi::Value ProgramNames(const Napi::CallbackInfo &info);
     Napi::Value PollError(const Napi::CallbackInfo &info);
     Napi::Value EnableRunTimeStats(const Napi::CallbackInfo &info);

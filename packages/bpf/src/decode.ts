@@ -6,6 +6,7 @@
 import { formatIpv4, formatIpv6 } from './address';
 import { Kind, constants, layouts } from './layout';
 import type {
+  EnforceRecord,
   Endpoint,
   ExecRecord,
   ExitRecord,
@@ -28,6 +29,7 @@ const K = layouts.pt_sock.fields;
 const T = layouts.pt_tuple.fields;
 const O = layouts.pt_open.fields;
 const I = layouts.pt_io.fields;
+const N = layouts.pt_enforce.fields;
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -253,6 +255,41 @@ function ioDecoder(kind: 'read' | 'write'): Decoder {
   });
 }
 
+const ENFORCE_ACTIONS = new Map<number, EnforceRecord['action']>([
+  [constants.PT_ENFORCE_KILL, 'kill'],
+  [constants.PT_ENFORCE_DENY_CONNECT, 'deny-connect'],
+]);
+const ENFORCE_OUTCOMES = new Map<number, EnforceRecord['outcome']>([
+  [constants.PT_OUTCOME_BLOCKED, 'blocked'],
+  [constants.PT_OUTCOME_DRY_RUN, 'dry-run'],
+  [constants.PT_OUTCOME_ALERT, 'alert'],
+]);
+
+function decodeEnforce(r: RecordView, base: RecordBase): EnforceRecord {
+  const action = ENFORCE_ACTIONS.get(u16(r, N.action));
+  const outcome = ENFORCE_OUTCOMES.get(u16(r, N.outcome));
+  if (!action || !outcome) throw new RangeError('enforce record with an unknown action');
+  const record: EnforceRecord = {
+    kind: 'enforce',
+    ...base,
+    policyIndex: u32(r, N.policy),
+    action,
+    outcome,
+    result: s32(r, N.result),
+  };
+  if (action === 'deny-connect') {
+    const family = u16(r, N.tuple + T.family);
+    const at = r.at + N.tuple + T.remote_addr;
+    record.destination = {
+      family: family === AF_INET ? 'ipv4' : 'ipv6',
+      protocol: r.bytes[r.at + N.tuple + T.protocol]!,
+      address: family === AF_INET ? formatIpv4(r.bytes, at) : formatIpv6(r.bytes, at),
+      port: u16(r, N.tuple + T.remote_port),
+    };
+  }
+  return record;
+}
+
 /** Decoders and the smallest valid size, by pt_kind. */
 const decoders = new Map<number, { minSize: number; decode: Decoder }>([
   [Kind.exec, { minSize: layouts.pt_exec.size, decode: decodeExec }],
@@ -265,6 +302,7 @@ const decoders = new Map<number, { minSize: number; decode: Decoder }>([
   [Kind.open, { minSize: layouts.pt_open.size, decode: decodeOpen }],
   [Kind.read, { minSize: layouts.pt_io.size, decode: ioDecoder('read') }],
   [Kind.write, { minSize: layouts.pt_io.size, decode: ioDecoder('write') }],
+  [Kind.enforce, { minSize: layouts.pt_enforce.size, decode: decodeEnforce }],
 ]);
 
 /** Decodes every record of a batch from the binding. */

@@ -15,3 +15,5 @@ export type { SnapshotProcess } from './snapshot';
 export { decodeBatch } from './decode';
 export type { DecodedBatch } from './decode';
 export { findCgroupV2Root } from './cgroup-root';
+export { encodePolicies, validateKernelPolicies } from './policy';
+export type { KernelPolicy, KernelDestination } from './policy';

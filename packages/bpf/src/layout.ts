@@ -100,8 +100,59 @@ export const layouts = {
     fields: { self_tgid: 0, argv_limit: 4, hooks: 8, reserved: 12 },
   },
   pt_counters: {
-    size: 176,
-    fields: { drops: 0, errors: 88 },
+    size: 192,
+    fields: { drops: 0, errors: 96 },
+  },
+  pt_enforce: {
+    size: 80,
+    fields: {
+      header: 0,
+      policy: 24,
+      action: 28,
+      outcome: 30,
+      result: 32,
+      reserved: 36,
+      tuple: 40,
+    },
+  },
+  pt_policy_binary: {
+    size: 256,
+    fields: { text: 0 },
+  },
+  pt_binary_bits: {
+    size: 8,
+    fields: { ancestor: 0, process: 4 },
+  },
+  pt_scope: {
+    size: 16,
+    fields: { ancestors: 0, self_ancestor: 4, self_process: 8, reserved: 12 },
+  },
+  pt_policy_set: {
+    size: 40,
+    fields: {
+      count: 0,
+      on_exec: 4,
+      on_connect: 8,
+      has_process: 12,
+      has_ancestor: 16,
+      self_or_ancestor: 20,
+      report_only: 24,
+      dry_run: 28,
+      allow_list: 32,
+      reserved: 36,
+    },
+  },
+  pt_policy: {
+    size: 32,
+    fields: { uid_count: 0, uids: 4, cgroup_level: 20, cgroup_id: 24 },
+  },
+  pt_policy_cidr: {
+    size: 24,
+    fields: { prefixlen: 0, policy: 4, addr: 8 },
+  },
+  pt_policy_ports: {
+    size: 18,
+    fields: { port_count: 0, ports: 2 },
   },
 } as const satisfies Record<string, StructLayout>;
 
@@ -117,11 +168,12 @@ export const Kind = {
   open: 8,
   read: 9,
   write: 10,
+  enforce: 11,
 } as const;
 
 /** The constants of records.h, by their C names. */
 export const constants = {
-  PT_KIND_COUNT: 11,
+  PT_KIND_COUNT: 12,
   PT_FLAG_TRUNC_PATH: 1 << 0,
   PT_FLAG_TRUNC_FILENAME: 1 << 1,
   PT_FLAG_TRUNC_ARGS: 1 << 2,
@@ -137,6 +189,15 @@ export const constants = {
   PT_ARGS_MAX: 16384,
   PT_HOOK_NETWORK: 1 << 0,
   PT_HOOK_FILES: 1 << 1,
+  PT_POLICY_MAX: 32,
+  PT_POLICY_BINARY_MAX: 256,
+  PT_POLICY_UIDS_MAX: 4,
+  PT_POLICY_PORTS_MAX: 8,
+  PT_ENFORCE_KILL: 1,
+  PT_ENFORCE_DENY_CONNECT: 2,
+  PT_OUTCOME_BLOCKED: 0,
+  PT_OUTCOME_DRY_RUN: 1,
+  PT_OUTCOME_ALERT: 2,
 } as const;
 
 /** Bits of pt_watch_pattern.reserved (src/bpf/match.h). */

@@ -24,6 +24,8 @@ export interface NativeSensorHandle {
   stop(): void;
   readCounters(): Buffer;
   setWatchPatterns(patterns: Buffer): void;
+  /** Entries of one of policy.h's maps, keys and values back to back. */
+  updatePolicyMap(name: string, keys: Buffer, values: Buffer): void;
   programNames(): string[];
   pollError(): number;
   enableRunTimeStats(): void;

@@ -131,7 +131,24 @@ export interface IoRecord extends RecordBase {
   fileCookie: bigint;
 }
 
+/**
+ * A policy acted: a process killed at exec, a connect refused, or (dry run, alert) what would
+ * have been. The base fields name the process; for a kill, the exec record came just before.
+ */
+export interface EnforceRecord extends RecordBase {
+  kind: 'enforce';
+  /** The policy's index in the set the sensor was started with (Sensor.policies). */
+  policyIndex: number;
+  action: 'kill' | 'deny-connect';
+  /** blocked; or reported only: dry-run (would have blocked), alert (the policy only reports) */
+  outcome: 'blocked' | 'dry-run' | 'alert';
+  /** For a kill, bpf_send_signal's return: 0, or -errno when the signal could not be sent. */
+  result: number;
+  /** deny-connect: the destination asked for. */
+  destination?: Endpoint & { family: 'ipv4' | 'ipv6'; protocol: number };
+}
+
 export type SensorRecord =
-  ExecRecord | ForkRecord | ExitRecord | SocketRecord | OpenRecord | IoRecord;
+  ExecRecord | ForkRecord | ExitRecord | SocketRecord | OpenRecord | IoRecord | EnforceRecord;
 
 export type RecordKind = SensorRecord['kind'];

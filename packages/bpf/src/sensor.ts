@@ -13,6 +13,7 @@ import {
   type NativeSensorHandle,
   type ProgramRunStats,
 } from './native';
+import { encodePolicies, snapshotScopes, type KernelPolicy } from './policy';
 import { disabledPrograms, hookBits } from './programs';
 import type { SensorRecord } from './records';
 import { readProcessSnapshot, type SnapshotProcess } from './snapshot';
@@ -45,6 +46,12 @@ export interface SensorOptions {
   snapshot?: boolean;
   /** A first batch listener, registered before any record can arrive. */
   onBatch?: BatchListener;
+  /**
+   * Prevention policies, in force from the moment the hooks attach until stop(): processes
+   * killed at exec, connects refused, each reported as an `enforce` record whose policyIndex
+   * is the policy's index here. Needs the network hooks when a policy acts on connect.
+   */
+  policies?: readonly KernelPolicy[];
 }
 
 /** Receives the records of one ring buffer batch, in the kernel's order per CPU. */
@@ -208,6 +215,16 @@ export class Sensor {
   }
 }
 
+/** Writes the policy maps between load and attach: the hooks never run with half a set. */
+function loadPolicies(handle: NativeSensorHandle, policies: readonly KernelPolicy[]): void {
+  const encoded = encodePolicies(policies);
+  // policy_set last: its count turns the hooks' policy code on.
+  for (const name of ['policies', 'policy_binaries', 'policy_cidrs', 'policy_set'] as const) {
+    const { keys, values } = encoded[name];
+    if (keys.length) handle.updatePolicyMap(name, keys, values);
+  }
+}
+
 function openHandle(options: SensorOptions): NativeSensorHandle {
   const { SensorHandle } = loadNative();
   try {
@@ -233,12 +250,18 @@ function openHandle(options: SensorOptions): NativeSensorHandle {
 export async function startSensor(options: SensorOptions = {}): Promise<Sensor> {
   const watched = options.watchedPaths ?? DEFAULT_WATCHED_PATHS;
   validateWatchedPaths(watched);
+  const policies = options.policies ?? [];
+  if (policies.some((p) => p.on === 'connect') && options.hooks?.network === false) {
+    throw new TypeError('connect policies need the network hooks (hooks.network)');
+  }
+  if (policies.length) encodePolicies(policies); // validates before anything is loaded
   const handle = openHandle(options);
   const sensor = new Sensor(handle);
 
   try {
     handle.load();
     if (options.hooks?.files !== false) handle.setWatchPatterns(encodeWatchedPaths(watched));
+    if (policies.length) loadPolicies(handle, policies);
     handle.attach(options.cgroupRoot ?? findCgroupV2Root());
     if (options.onBatch) sensor.on('batch', options.onBatch);
     handle.start((bytes) => sensor.receive(bytes));
@@ -246,6 +269,18 @@ export async function startSensor(options: SensorOptions = {}): Promise<Sensor> 
     sensor.stop();
     throw SensorError.fromNative(error, 'start');
   }
-  if (options.snapshot !== false) sensor.snapshot = readProcessSnapshot();
+  if (options.snapshot !== false || policies.length) {
+    const snapshot = readProcessSnapshot();
+    if (options.snapshot !== false) sensor.snapshot = snapshot;
+    if (policies.length) {
+      const scopes = snapshotScopes(policies, snapshot);
+      try {
+        if (scopes.keys.length) handle.updatePolicyMap('policy_scope', scopes.keys, scopes.values);
+      } catch (error) {
+        sensor.stop();
+        throw SensorError.fromNative(error, 'policy scopes');
+      }
+    }
+  }
   return sensor;
 }

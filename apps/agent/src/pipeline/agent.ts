@@ -4,6 +4,7 @@ import type { TetragonProcess } from '@proctrail/schema';
 import type { Logger } from 'pino';
 import { BootClock } from '../process/clock';
 import { ProcessCache } from '../process/process-cache';
+import type { CompiledPolicies } from '../policy/compile';
 import type { IngestItem, SourceInfo, Store, WriteResult } from '../store/types';
 import { EventBuilder } from './event-builder';
 import { restoredExecutions } from './restore';
@@ -18,6 +19,8 @@ export interface AgentOptions {
   watchedPaths?: readonly string[];
   /** Attach `ancestors` to every event. */
   ancestors?: boolean;
+  /** Prevention policies to enforce in the kernel while the agent runs (compilePolicies). */
+  policies?: Pick<CompiledPolicies, 'kernel' | 'summaries'>;
   /** Where stored events go next: the live bus. */
   sink?: StoredEventSink;
   /** Told about the events built from each sensor batch, before they are stored: metrics. */
@@ -71,7 +74,11 @@ export class Agent {
     const source = await store.source(`agent:${nodeName}`, 'agent');
     const clock = new BootClock();
     const cache = new ProcessCache(nodeName);
-    const builder = new EventBuilder(cache, clock, { nodeName, ancestors: options.ancestors });
+    const builder = new EventBuilder(cache, clock, {
+      nodeName,
+      ancestors: options.ancestors,
+      policies: options.policies?.summaries,
+    });
 
     const written = { stored: 0, storeFailures: 0 };
     const batcher = new StoreBatcher(store, source, {
@@ -91,7 +98,10 @@ export class Agent {
     });
 
     // Attach first, then read /proc: a process is in the snapshot, or seen starting, or both.
-    const sensor = await startSensor({ watchedPaths: options.watchedPaths });
+    const sensor = await startSensor({
+      watchedPaths: options.watchedPaths,
+      policies: options.policies?.kernel,
+    });
     const running = await store.runningExecutions(source);
     const restored = restoredExecutions(sensor.snapshot, running, clock);
     batcher.push(builder.seed(sensor.snapshot, restored));
@@ -108,6 +118,9 @@ export class Agent {
       { node: nodeName, snapshot: sensor.snapshot.length, restored: restored.size },
       'agent started',
     );
+    for (const policy of options.policies?.summaries ?? []) {
+      logger.info({ policy: policy.name, mode: policy.mode, on: policy.on }, 'policy in force');
+    }
     return agent;
   }
 

@@ -1,6 +1,7 @@
 import { constants } from 'node:os';
 import { readlinkSync } from 'node:fs';
 import type {
+  EnforceRecord,
   ExecRecord,
   ExitRecord,
   ForkRecord,
@@ -21,6 +22,8 @@ import { tetragonArguments } from '../process/arguments';
 import { capabilityNames } from '../process/capabilities';
 import type { BootClock } from '../process/clock';
 import type { CachedExecution, ProcessCache } from '../process/process-cache';
+import type { PolicySummary } from '../policy/compile';
+import { enforcementPayload } from '../policy/enforcement-event';
 import type { IngestItem } from '../store/types';
 
 /** Keep in sync with edges.ts in packages/schema: the hook names its tables read. */
@@ -44,6 +47,8 @@ export interface EventBuilderOptions {
   nodeName: string;
   /** Attach `ancestors` to events, as Tetragon's --enable-ancestors does. */
   ancestors?: boolean;
+  /** The prevention policies the sensor enforces, by index: enforcement events name them. */
+  policies?: readonly PolicySummary[];
 }
 
 /**
@@ -80,6 +85,8 @@ export class EventBuilder {
       case 'read':
       case 'write':
         return this.io(record);
+      case 'enforce':
+        return [this.enforce(record)];
     }
   }
 
@@ -338,6 +345,18 @@ export class EventBuilder {
         },
       ),
     ];
+  }
+
+  /** A kill follows the exec it stopped: the subject is that new image. */
+  private enforce(record: EnforceRecord): IngestItem {
+    const entry = this.subject(record);
+    const policy = this.options.policies?.[record.policyIndex];
+    return this.item(
+      'process_kprobe',
+      entry,
+      { time: this.time(record.ktimeNs) },
+      enforcementPayload(record, policy, entry.process.binary),
+    );
   }
 
   /** The execution a record's pid runs; records from a pid never seen mint a bare one. */

@@ -11,6 +11,7 @@
 #include "cgroup.h"
 #include "exec_fields.h"
 #include "path.h"
+#include "policy.h"
 
 /* Defined here, extern elsewhere: user space fills it in .rodata before load. */
 const volatile struct pt_config pt_config = {
@@ -162,6 +163,9 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 
     rec->header.size = off;
     submit_scratch(rec, off, PT_KIND_EXEC);
+    /* After the exec record, so that the enforcement follows the exec it is about. The record
+     * scratch still holds the binary's path. */
+    policy_on_exec(task, bprm, (void *)rec + sizeof(*rec), rec->path_len);
     return 0;
 }
 
@@ -172,7 +176,11 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
     __u32 child_tgid = BPF_CORE_READ(child, tgid);
     struct pt_fork *rec;
 
-    if (child_tgid == parent_tgid || is_self(parent_tgid))
+    if (child_tgid == parent_tgid)
+        return 0;
+    /* Before the self check: a policy's scope follows every process, the agent's too. */
+    policy_on_fork(parent_tgid, child_tgid);
+    if (is_self(parent_tgid))
         return 0;
 
     rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
@@ -195,7 +203,10 @@ int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead) {
     __u32 tgid = BPF_CORE_READ(task, tgid);
     struct pt_exit *rec;
 
-    if (!group_dead || is_self(tgid))
+    if (!group_dead)
+        return 0;
+    policy_on_exit(tgid);
+    if (is_self(tgid))
         return 0;
 
     rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);

@@ -21,7 +21,8 @@ enum pt_kind {
     PT_KIND_OPEN = 8,
     PT_KIND_READ = 9,
     PT_KIND_WRITE = 10,
-    PT_KIND_COUNT = 11,
+    PT_KIND_ENFORCE = 11,
+    PT_KIND_COUNT = 12,
 };
 
 /* pt_header.flags: truncation of variable data, said in the record itself. */
@@ -180,5 +181,91 @@ struct pt_counters {
 
 #define PT_PATH_MAX 4096
 #define PT_ARGS_MAX 16384
+
+/*
+ * Prevention policies, compiled by user space (src/policy.ts) into the maps of policy.h. A
+ * policy is one bit of a __u32 mask, its index in the `policies` map.
+ */
+#define PT_POLICY_MAX 32
+#define PT_POLICY_BINARY_MAX 256
+#define PT_POLICY_UIDS_MAX 4
+
+/* pt_enforce.action */
+#define PT_ENFORCE_KILL 1
+#define PT_ENFORCE_DENY_CONNECT 2
+/* pt_enforce.outcome: blocked, or reported only (dry run, or a policy whose action is alert) */
+#define PT_OUTCOME_BLOCKED 0
+#define PT_OUTCOME_DRY_RUN 1
+#define PT_OUTCOME_ALERT 2
+
+/* An enforcement: a process killed at exec, a connect refused, or what would have been. */
+struct pt_enforce {
+    struct pt_header header;
+    __u32 policy;  /* the policy's index; user space keeps the names */
+    __u16 action;  /* PT_ENFORCE_* */
+    __u16 outcome; /* PT_OUTCOME_* */
+    __s32 result;  /* bpf_send_signal's return for a kill: 0, or -errno when it failed */
+    __u32 reserved;
+    struct pt_tuple tuple; /* connect: the destination asked for (remote_*), ports host order */
+};
+
+/* Key of policy_binaries: a basename or an absolute path, zero-padded. */
+struct pt_policy_binary {
+    char text[PT_POLICY_BINARY_MAX];
+};
+
+/* Value of policy_binaries: the policies whose ancestor / process selector names the binary. */
+struct pt_binary_bits {
+    __u32 ancestor;
+    __u32 process;
+};
+
+/*
+ * Value of policy_scope, per process (tgid): which policies' binaries its ancestors' images
+ * and its own image matched. Inherited at fork; at exec the old image becomes an ancestor.
+ */
+struct pt_scope {
+    __u32 ancestors;     /* some strict ancestor's image matched the ancestor selector */
+    __u32 self_ancestor; /* this image matches the ancestor selector */
+    __u32 self_process;  /* this image matches the process selector */
+    __u32 reserved;
+};
+
+/* The one entry of policy_set: masks over every loaded policy, so hooks decide with a few ANDs. */
+struct pt_policy_set {
+    __u32 count; /* 0: no policy, every policy hook returns at once */
+    __u32 on_exec;
+    __u32 on_connect;
+    __u32 has_process;      /* the policy names process binaries */
+    __u32 has_ancestor;     /* the policy names ancestor binaries */
+    __u32 self_or_ancestor; /* the ancestor selector also matches the process itself */
+    __u32 report_only;      /* dry run or alert: record, never block */
+    __u32 dry_run;
+    __u32 allow_list; /* connect: listed destinations are allowed, others denied */
+    __u32 reserved;
+};
+
+/* Per-policy conditions checked after the masks: uids, a cgroup subtree. */
+struct pt_policy {
+    __u32 uid_count; /* 0: any uid */
+    __u32 uids[PT_POLICY_UIDS_MAX];
+    __u32 cgroup_level; /* depth of the cgroup below the v2 root; with cgroup_id 0: any */
+    __u64 cgroup_id;
+};
+
+/* Key of policy_cidrs (an LPM trie): the policy's index then the address, IPv4 as ::ffff:a.b.c.d.
+ */
+struct pt_policy_cidr {
+    __u32 prefixlen; /* 32 (the policy) + the CIDR's bits in the IPv6 space */
+    __u32 policy;
+    __u8 addr[16];
+};
+
+/* Value of policy_cidrs: the ports of the destination; port_count 0 is any port. */
+#define PT_POLICY_PORTS_MAX 8
+struct pt_policy_ports {
+    __u16 port_count;
+    __u16 ports[PT_POLICY_PORTS_MAX];
+};
 
 #endif
