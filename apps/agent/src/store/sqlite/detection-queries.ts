@@ -85,12 +85,16 @@ function storedDetection(id: number, source: SourceInfo, time: string, finding: 
 export class SqliteDetectionQueries {
   private readonly insert: Database.Statement;
   private readonly chain: Database.Statement;
+  private readonly execution: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(
       `INSERT INTO detections (source_id, rule, severity, title, time, node_name, exec_id, pid,
          binary, dedupe_key, evidence_event_ids, ancestors, explanation)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    );
+    this.execution = db.prepare(
+      'SELECT pid, binary FROM executions WHERE source_id = ? AND exec_id = ?',
     );
     // Walks parent_exec_id upwards; depth bounds a cycle that bad data could make.
     this.chain = db.prepare(
@@ -110,11 +114,28 @@ export class SqliteDetectionQueries {
     return rows.map((json) => JSON.parse(json) as TetragonProcess);
   }
 
+  /**
+   * The pid and binary a detection names: those of the execution its exec_id identifies (the
+   * process its link opens), as the store knows it from that execution's own exec event. The
+   * event that fired the rule may carry another image of the same pid: Tetragon exports have
+   * been seen printing an exec_id with the process object of the image that replaced it by an
+   * exec without fork. The finding's values stand when the store knows no such execution.
+   */
+  private ownProcess(source: SourceInfo, finding: Finding): { pid?: number; binary?: string } {
+    const row = this.execution.get(source.id, finding.execId) as
+      { pid: number | null; binary: string | null } | undefined;
+    return {
+      pid: row?.pid ?? finding.pid,
+      binary: row?.binary ?? finding.binary,
+    };
+  }
+
   save(source: SourceInfo, findings: readonly Finding[]): Detection[] {
     const created: Detection[] = [];
     this.db.transaction(() => {
       for (const finding of findings) {
         const time = finding.time ?? toSortableTime(new Date().toISOString())!;
+        const named = this.ownProcess(source, finding);
         const result = this.insert.run(
           source.id,
           finding.rule,
@@ -123,15 +144,17 @@ export class SqliteDetectionQueries {
           time,
           finding.nodeName ?? null,
           finding.execId,
-          finding.pid ?? null,
-          finding.binary ?? null,
+          named.pid ?? null,
+          named.binary ?? null,
           finding.dedupeKey,
           JSON.stringify(finding.evidenceEventIds),
           JSON.stringify(finding.ancestors),
           finding.explanation,
         );
         if (result.changes === 0) continue;
-        created.push(storedDetection(Number(result.lastInsertRowid), source, time, finding));
+        created.push(
+          storedDetection(Number(result.lastInsertRowid), source, time, { ...finding, ...named }),
+        );
       }
     })();
     return created;
