@@ -162,7 +162,8 @@ export class TreeRenderer {
       );
     this.behaviour = zoom<SVGSVGElement, unknown>()
       .scaleExtent([0.05, 4])
-      .on('zoom', (event: { transform: ZoomTransform }) => this.moved(event.transform));
+      .on('zoom', (event: { transform: ZoomTransform }) => this.moved(event.transform))
+      .on('end', () => this.svg.classed('moving', false));
     this.svg.call(this.behaviour).on('dblclick.zoom', null);
   }
 
@@ -282,6 +283,9 @@ export class TreeRenderer {
 
   /** A zoom or pan: move the drawing, and draw again when the screen left the drawn part. */
   private moved(transform: ZoomTransform): void {
+    // Hit testing inside the tree is off while it moves (set on the first move, not on the
+    // press: a click that does not move must still reach its node).
+    this.svg.classed('moving', true);
     this.transform = transform;
     this.viewport.attr('transform', transform.toString());
     const { width, height } = this.size();
