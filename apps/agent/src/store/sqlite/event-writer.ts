@@ -56,11 +56,17 @@ const DESCRIPTIVE_COLUMNS = [
 /** Where the descriptive columns start among the upsert's parameters (after source_id, exec_id). */
 const FIRST_DESCRIPTIVE_PARAM = 2;
 
-const UPSERT_EXECUTION_SQL = `
+/** What a write returns of the row, for the cache: see KnownExecution and UpsertReturn. */
+const KNOWN_EXECUTION_RETURNING = `RETURNING exec_event_count, info_rank, seen,
+  ${DESCRIPTIVE_COLUMNS.map((c, bit) => `((${c} IS NULL) << ${bit})`).join(' | ')}`;
+
+const INSERT_EXECUTION_ROW = `
 INSERT INTO executions (source_id, exec_id, parent_exec_id, node_name, pid, uid, auid, cwd,
   binary, arguments, flags, start_time, pod_namespace, pod_name, container_id, in_init_tree,
   seen, info_rank, exec_event_count, process_json)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+const UPSERT_EXECUTION_SQL = `${INSERT_EXECUTION_ROW}
 ON CONFLICT (source_id, exec_id) DO UPDATE SET
   ${DESCRIPTIVE_COLUMNS.map(
     (c) => `${c} = CASE WHEN excluded.info_rank > info_rank
@@ -71,8 +77,16 @@ ON CONFLICT (source_id, exec_id) DO UPDATE SET
   seen = seen | excluded.seen,
   info_rank = max(info_rank, excluded.info_rank),
   exec_event_count = exec_event_count + excluded.exec_event_count
-RETURNING exec_event_count, info_rank, seen,
-  ${DESCRIPTIVE_COLUMNS.map((c, bit) => `((${c} IS NULL) << ${bit})`).join(' | ')}`;
+${KNOWN_EXECUTION_RETURNING}`;
+
+/**
+ * A process not stored yet takes a plain insert: no trigger applies to it, so SQLite keeps
+ * no statement journal for it, which the upsert needs (its update may fire the search-index
+ * trigger). Nothing comes back on a conflict, and the upsert merges the row instead.
+ */
+const INSERT_EXECUTION_SQL = `${INSERT_EXECUTION_ROW}
+ON CONFLICT (source_id, exec_id) DO NOTHING
+${KNOWN_EXECUTION_RETURNING}`;
 
 /** A mention that adds nothing but its role: the only change it makes to a known row. */
 const ADD_SEEN_SQL = `
@@ -111,16 +125,15 @@ UPDATE executions SET exit_time = ?
 WHERE source_id = ? AND parent_exec_id = ? AND pid = ? AND exec_id <> ? AND exit_time IS NULL`;
 
 /**
- * New executions wait in executions_text_pending (see migration 0003) and enter the trigram
- * index here, once per batch: one INSERT ... SELECT costs a quarter of what a trigger per row
- * did. The rows are read at the end of the batch, so they carry their final binary and
- * arguments.
+ * Executions above the mark of executions_text_indexed (see migration 0006) enter the trigram
+ * index here, once per batch: one INSERT ... SELECT costs a fraction of a trigger per row. The
+ * rows are read at the end of the batch, so they carry their final binary and arguments.
  */
 const FLUSH_SEARCH_SQL = [
   `INSERT INTO executions_text (rowid, binary, arguments)
-   SELECT e.id, e.binary, e.arguments
-   FROM executions_text_pending p CROSS JOIN executions e ON e.id = p.id`,
-  'DELETE FROM executions_text_pending',
+   SELECT id, binary, arguments FROM executions
+   WHERE id > (SELECT up_to FROM executions_text_indexed)`,
+  `UPDATE executions_text_indexed SET up_to = (SELECT coalesce(max(id), up_to) FROM executions)`,
 ];
 
 const INSERT_NETWORK_SQL = `
@@ -154,6 +167,7 @@ type UpsertReturn = [execEventCount: number, rank: number, seen: number, nullCol
  */
 export class SqliteEventWriter {
   private readonly insertEvent: Database.Statement;
+  private readonly insertExecution: Database.Statement;
   private readonly upsertExecution: Database.Statement;
   private readonly addSeen: Database.Statement;
   private readonly setExit: Database.Statement;
@@ -167,6 +181,7 @@ export class SqliteEventWriter {
 
   constructor(db: Database.Database) {
     this.insertEvent = db.prepare(INSERT_EVENT_SQL);
+    this.insertExecution = db.prepare(INSERT_EXECUTION_SQL).raw(true);
     this.upsertExecution = db.prepare(UPSERT_EXECUTION_SQL).raw(true);
     this.addSeen = db.prepare(ADD_SEEN_SQL);
     this.setExit = db.prepare(SET_EXIT_SQL);
@@ -315,9 +330,10 @@ export class SqliteEventWriter {
       }
     }
 
-    const [execEventCount, storedRank, seen, nullColumns] = this.upsertExecution.get(
-      params,
-    ) as UpsertReturn;
+    // Known rows conflict for sure; others are most often new.
+    const inserted = known ? undefined : (this.insertExecution.get(params) as UpsertReturn);
+    const [execEventCount, storedRank, seen, nullColumns] =
+      inserted ?? (this.upsertExecution.get(params) as UpsertReturn);
     if (this.known.size >= KNOWN_EXECUTIONS_LIMIT) this.known.clear();
     this.known.set(key, { rank: storedRank, seen, nullColumns });
     // Only events not stored before reach this point, so any count above one is a new collision.
@@ -373,7 +389,7 @@ export class SqliteEventWriter {
 
 /**
  * Makes executions written by something other than the event writer (a bulk load in SQL)
- * searchable: they wait in executions_text_pending until a writer's batch or this call.
+ * searchable: they wait above the index's mark until a writer's batch or this call.
  */
 export function indexPendingExecutions(db: Database.Database): void {
   db.transaction(() => {

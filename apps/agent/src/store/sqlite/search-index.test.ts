@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { execIdFor, parseTetragonEvent, type TetragonProcess } from '@proctrail/schema';
 import type { IngestItem, SourceInfo } from '../types';
+import { indexPendingExecutions } from './event-writer';
 import { SqliteStore } from './sqlite-store';
 
 /*
- * The trigram index is fed once per batch (migration 0003): rows wait in a pending table
- * until the batch ends. These cases cross that boundary both ways.
+ * The trigram index is fed once per batch (migration 0006): new rows wait above a mark until
+ * the batch ends. These cases cross that boundary both ways.
  */
 
 const NODE = 'host-a';
@@ -67,8 +68,35 @@ describe('the trigram index across batches', () => {
     assert.deepEqual(await found('old-args --beta'), []);
   });
 
-  test('nothing is left pending after a batch', () => {
-    const pending = store.db.prepare('SELECT count(*) FROM executions_text_pending').pluck().get();
-    assert.equal(pending, 0);
+  test('every execution is in the index after a batch', () => {
+    const notIndexed = store.db
+      .prepare(
+        'SELECT count(*) FROM executions WHERE id > (SELECT up_to FROM executions_text_indexed)',
+      )
+      .pluck()
+      .get();
+    assert.equal(notIndexed, 0);
+    const indexed = store.db.prepare('SELECT count(*) FROM executions_text_docsize').pluck().get();
+    assert.equal(indexed, store.db.prepare('SELECT count(*) FROM executions').pluck().get());
+  });
+
+  test('executions loaded in SQL are found once indexPendingExecutions has run', async () => {
+    store.db
+      .prepare(
+        `INSERT INTO executions (source_id, exec_id, binary, arguments, process_json)
+         VALUES (?, 'bulk-1', '/usr/bin/perl', 'bulk-loaded --gamma', '{}')`,
+      )
+      .run(source.id);
+    indexPendingExecutions(store.db);
+    assert.equal((await store.search({ args: 'bulk-loaded --gamma', limit: 10 })).length, 1);
+    const indexed = store.db.prepare('SELECT count(*) FROM executions_text_docsize').pluck().get();
+    assert.equal(indexed, store.db.prepare('SELECT count(*) FROM executions').pluck().get());
+  });
+
+  test('a deleted execution leaves the index with it', async () => {
+    store.db.prepare(`DELETE FROM executions WHERE exec_id = 'bulk-1'`).run();
+    assert.equal((await store.search({ args: 'bulk-loaded --gamma', limit: 10 })).length, 0);
+    const indexed = store.db.prepare('SELECT count(*) FROM executions_text_docsize').pluck().get();
+    assert.equal(indexed, store.db.prepare('SELECT count(*) FROM executions').pluck().get());
   });
 });
