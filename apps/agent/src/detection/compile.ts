@@ -135,11 +135,36 @@ const PROCESS_FIELDS: {
   fileless: (wanted) => (p) => isFileless(p) === wanted,
 };
 
+/**
+ * The order a condition's fields are tested in, cheapest and most selective first: a field
+ * read before a glob, a glob before parsing the flags or running a regular expression. A
+ * record, so a new field cannot be left out of it.
+ */
+const FIELD_RANK: Record<keyof ProcessCondition, number> = {
+  inContainer: 0,
+  inInitTree: 1,
+  stdioSocket: 2,
+  setuid: 3,
+  fileless: 4,
+  runByNonRoot: 5,
+  uid: 6,
+  uidNot: 7,
+  shell: 8,
+  binary: 9,
+  binaryNot: 10,
+  flags: 11,
+  argumentsMatch: 12,
+};
+const FIELD_ORDER = (Object.keys(FIELD_RANK) as Array<keyof ProcessCondition>).sort(
+  (a, b) => FIELD_RANK[a] - FIELD_RANK[b],
+);
+
 export function compileProcessCondition(condition: ProcessCondition): ProcessTest {
   const tests: ProcessTest[] = [];
-  for (const [field, value] of Object.entries(condition)) {
+  for (const field of FIELD_ORDER) {
+    const value = condition[field];
     if (value === undefined) continue;
-    const make = PROCESS_FIELDS[field as keyof ProcessCondition] as (v: unknown) => ProcessTest;
+    const make = PROCESS_FIELDS[field] as (v: unknown) => ProcessTest;
     tests.push(make(value));
   }
   return (process) => tests.every((test) => test(process));
