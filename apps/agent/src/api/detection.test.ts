@@ -152,6 +152,43 @@ describe('detection.list over HTTP', () => {
     assert.deepEqual(await listed({ minSeverity: 'medium', limit: 3 }), [5, 4, 2]);
   });
 
+  test('pages follow one another with before, the last of each page, with no gap or repeat', async () => {
+    const trpc = api.client();
+    const pages: number[][] = [];
+    let before: { time: string; id: number } | undefined;
+    for (let page = 0; page < 10; page++) {
+      const detections = await trpc.detection.list.query({ limit: 2, before });
+      if (detections.length === 0) break;
+      pages.push(detections.map((d) => [...stored].find(([, s]) => s.id === d.id)![0]));
+      const last = detections.at(-1)!;
+      before = { time: last.time, id: last.id };
+    }
+    assert.deepEqual(pages, [[5, 4], [3, 2], [1]]);
+
+    const last = stored.get(4)!;
+    const filtered = { minSeverity: 'high' as const, before: { time: last.time, id: last.id } };
+    assert.deepEqual(await listed(filtered), [2], 'paging keeps the filters');
+  });
+
+  test('detections of one instant page by id', async () => {
+    const trpc = api.client();
+    const source = await api.store.source('agent:node-c', 'agent');
+    const sameInstant = [7, 8, 9].map((n) => finding(n, 'late-exec', 'low', 'node-c', '09:00:00'));
+    const created = await api.store.saveDetections(source, sameInstant);
+    const ids = created.map((d) => d.id).sort((a, b) => b - a);
+    const first = await trpc.detection.list.query({ node: 'node-c', limit: 2 });
+    assert.deepEqual(
+      first.map((d) => d.id),
+      ids.slice(0, 2),
+    );
+    const { time, id } = first.at(-1)!;
+    const rest = await trpc.detection.list.query({ node: 'node-c', before: { time, id } });
+    assert.deepEqual(
+      rest.map((d) => d.id),
+      ids.slice(2),
+    );
+  });
+
   test('an unknown severity, a bad time or a zero limit is refused as BAD_REQUEST', async () => {
     const trpc = api.client();
     for (const input of [{ severity: 'urgent' }, { since: 'yesterday' }, { limit: 0 }] as Array<

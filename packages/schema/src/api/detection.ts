@@ -46,6 +46,14 @@ export const detectionListInputSchema = z
     since: timestamp.optional(),
     until: timestamp.optional(),
     limit: z.number().int().min(1).max(10_000).default(100),
+    /**
+     * The next page: only detections listed after this one, newest first. Pass the `time`
+     * and `id` of the last detection of the previous page.
+     */
+    before: z
+      .object({ time: z.string().min(1), id: z.number().int().min(1) })
+      .strict()
+      .optional(),
   })
   .default({ limit: 100 });
 

@@ -8,7 +8,10 @@ import {
 import { publicProcedure, router } from '../trpc';
 
 export const detectionRouter = router({
-  /** Stored detections, newest first, filtered by severity, rule, time, node or exec_id. */
+  /**
+   * Stored detections, newest first, filtered by severity, rule, time, node or exec_id; the
+   * next page starts `before` the last detection of this one.
+   */
   list: publicProcedure
     .input(detectionListInputSchema)
     .query(({ ctx, input }): Promise<Detection[]> => ctx.store.detections(input)),

@@ -178,6 +178,11 @@ export class SqliteDetectionQueries {
     if (filters.node) add('d.node_name = ?', filters.node);
     if (filters.since) add('d.time >= ?', toSortableTime(filters.since));
     if (filters.until) add('d.time <= ?', toSortableTime(filters.until));
+    if (filters.before) {
+      // Keyset paging in the list's own order (time, then id, both descending).
+      const { time, id } = filters.before;
+      add('(d.time < ? OR (d.time = ? AND d.id < ?))', time, time, id);
+    }
     const sql = `${SELECT_DETECTIONS} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY d.time DESC, d.id DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...params, filters.limit) as DetectionRow[]).map(toDetection);
