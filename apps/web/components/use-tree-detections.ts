@@ -35,10 +35,9 @@ function earliestStart(processes: ProcessNode[]): string | undefined {
 /**
  * The detections of a tree's processes. A detection happens after its process started, so
  * they are all among the detections since the tree's oldest process: read those newest first,
- * page by page (each page ends where the next begins: `until` is inclusive, so the boundary's
- * detections come twice and are kept once), and keep the tree's. One or a few requests, where
- * asking process by process took one query per process (5,000 for a large tree, seconds of the
- * page's time).
+ * page by page (each page after the last detection of the one before), and keep the tree's.
+ * One or a few requests, where asking process by process took one query per process (5,000
+ * for a large tree, seconds of the page's time).
  */
 export function useTreeDetections(
   processes: ProcessNode[] | undefined,
@@ -59,18 +58,16 @@ export function useTreeDetections(
     queryKey: ['tree-detections', treeKey, source, since, ids.size],
     enabled: ids.size > 0,
     queryFn: async () => {
-      const found = new Map<number, Detection>();
-      let until: string | undefined;
+      const found: Detection[] = [];
+      let before: { time: string; id: number } | undefined;
       for (let page = 0; page < MAX_PAGES; page++) {
-        const items = await client.detection.list.query({ since, until, limit: PAGE });
-        for (const d of items) if (ids.has(d.execId) && d.source === source) found.set(d.id, d);
-        const oldest = items.at(-1)?.time;
-        if (items.length < PAGE) return { detections: [...found.values()], complete: true };
-        // A full page of one single time cannot move on: stop rather than loop.
-        if (oldest === undefined || oldest === until) break;
-        until = oldest;
+        const items = await client.detection.list.query({ since, before, limit: PAGE });
+        for (const d of items) if (ids.has(d.execId) && d.source === source) found.push(d);
+        const last = items.at(-1);
+        if (items.length < PAGE || !last) return { detections: found, complete: true };
+        before = { time: last.time, id: last.id };
       }
-      return { detections: [...found.values()], complete: false };
+      return { detections: found, complete: false };
     },
   });
 
