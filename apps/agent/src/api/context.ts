@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { LostEvents } from '@proctrail/schema';
 import type { DetectionBus } from '../detection/detection-bus';
 import type { LiveBus } from '../live/live-bus';
+import type { PolicyRegistry } from '../policy/policy-registry';
 import type { Store } from '../store/types';
 
 /**
@@ -20,5 +21,7 @@ export interface ApiContext {
   /** Detections as they are stored; absent when no rules run (a database served alone). */
   detections: DetectionBus | undefined;
   stats: PipelineStatsProvider | undefined;
+  /** The prevention policies in force; absent when the agent enforces none. */
+  policies?: Pick<PolicyRegistry, 'list'>;
   logger: Logger;
 }

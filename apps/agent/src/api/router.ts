@@ -1,5 +1,6 @@
 import { detectionRouter } from './routers/detection';
 import { eventRouter } from './routers/event';
+import { policyRouter } from './routers/policy';
 import { processRouter } from './routers/process';
 import { statsRouter } from './routers/stats';
 import { router } from './trpc';
@@ -10,6 +11,7 @@ export const appRouter = router({
   event: eventRouter,
   stats: statsRouter,
   detection: detectionRouter,
+  policy: policyRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -27,6 +27,8 @@ export interface ApiServerOptions {
   token?: string;
   logger: Logger;
   stats?: PipelineStatsProvider;
+  /** The prevention policies in force, for policy.list. */
+  policies?: ApiContext['policies'];
 }
 
 export interface ApiServer {
@@ -67,6 +69,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     bus: options.bus,
     detections: options.detections,
     stats: options.stats,
+    policies: options.policies,
     logger,
   };
   const startedAtMs = Date.now();

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { DEFAULT_WATCHED_PATHS } from '@proctrail/bpf';
+import { DEFAULT_WATCHED_PATHS, findCgroupV2Root } from '@proctrail/bpf';
 import { epochNsToTime, subjectsOf } from '@proctrail/schema';
 import { checkExposure, DEFAULT_LISTEN, parseListen } from '../api/listen-address';
 import { startApiServer } from '../api/server';
@@ -12,6 +12,9 @@ import { JsonlExporter } from '../export/jsonl-exporter';
 import { LiveBus } from '../live/live-bus';
 import { createAgentMetrics, type AgentMetrics } from '../metrics/metrics';
 import { Agent, type AgentCounters } from '../pipeline/agent';
+import { loadPolicySet, type CompiledPolicies } from '../policy/compile';
+import { PolicyLoadError } from '../policy/load-policies';
+import { PolicyRegistry } from '../policy/policy-registry';
 import type { IngestItem, Store } from '../store/types';
 import { addDatabaseOption, databasePath, openStore } from './options';
 import { stopSignal, tokenFrom } from './serve-command';
@@ -35,6 +38,8 @@ interface AgentCommandOptions {
   ancestors?: boolean;
   rules?: string;
   detections: boolean;
+  policy: string[];
+  policyDryRun?: boolean;
 }
 
 export function registerAgentCommand(program: Command): void {
@@ -61,7 +66,14 @@ export function registerAgentCommand(program: Command): void {
       )
       .option('--ancestors', 'attach every ancestor to each event, as Tetragon --enable-ancestors')
       .option('--rules <dir>', 'detection rules folder (default: the built-in rules)')
-      .option('--no-detections', 'do not run detection rules'),
+      .option('--no-detections', 'do not run detection rules')
+      .option(
+        '--policy <path>',
+        'enforce the prevention policies of this file or folder (kill at exec, refuse connects)',
+        (value: string, list: string[]) => [...list, value],
+        [],
+      )
+      .option('--policy-dry-run', 'record what the policies would block, block nothing'),
   ).action(async (options: AgentCommandOptions) => {
     process.exitCode = await runAgent(options);
   });
@@ -70,8 +82,10 @@ export function registerAgentCommand(program: Command): void {
 async function runAgent(options: AgentCommandOptions): Promise<number> {
   const logger = pino({ level: process.env.PROCTRAIL_LOG_LEVEL ?? 'info' }, pino.destination(2));
   const token = tokenFrom(options.token);
-  // Refuse an exposed listener without a token before touching the kernel.
+  // Refuse an exposed listener without a token, or a policy with a problem, before touching
+  // the kernel: a policy is enforced as written or not at all.
   checkExposure(parseListen(options.listen), token);
+  const policies = loadAgentPolicies(options);
 
   const store = openStore(options.db);
   const registry = new Registry();
@@ -85,6 +99,11 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
   const detections = options.detections
     ? liveDetections({ store, logger, rulesDir: options.rules, bus: detectionBus, metrics })
     : undefined;
+  const policyRegistry = policies
+    ? new PolicyRegistry(policies.summaries, (policy, action, outcome) =>
+        metrics.enforcementsTotal.inc({ policy, action, outcome }),
+      )
+    : undefined;
 
   let agent: Agent | undefined;
   try {
@@ -94,13 +113,17 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
       nodeName,
       watchedPaths: [...DEFAULT_WATCHED_PATHS, ...options.watchPath],
       ancestors: options.ancestors,
+      policies,
       sink: {
         publish(events) {
           bus.publish(events);
           exporter?.write(events);
         },
       },
-      onBuilt: (items) => countEvents(metrics, items, nodeName),
+      onBuilt: (items) => {
+        countEvents(metrics, items, nodeName);
+        policyRegistry?.count(items);
+      },
       onWritten: (_result, latencyMs) =>
         metrics.storeBatchSeconds.observe({ store: 'sqlite' }, latencyMs / 1000),
       onStored: detections?.onStored,
@@ -115,6 +138,7 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
       token,
       logger,
       stats: { lostEvents: () => lostEvents(running.counters()) },
+      policies: policyRegistry,
     });
     logger.info({ db: databasePath(options.db), url: server.url, node: nodeName }, 'recording');
 
@@ -132,6 +156,17 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
     exporter?.close();
     await store.close();
   }
+}
+
+/** The --policy files compiled for the kernel; throws PolicyLoadError naming every problem. */
+function loadAgentPolicies(options: AgentCommandOptions): CompiledPolicies | undefined {
+  if (options.policy.length === 0) return undefined;
+  const compiled = loadPolicySet(options.policy, {
+    dryRun: options.policyDryRun,
+    cgroupRoot: findCgroupV2Root(),
+  });
+  if (compiled.problems.length) throw new PolicyLoadError(compiled.problems);
+  return compiled;
 }
 
 function countEvents(metrics: AgentMetrics, items: readonly IngestItem[], node: string): void {

@@ -4,6 +4,7 @@ import { registerDashboardCommand } from './dashboard-command';
 import { registerDemoCommand } from './demo-command';
 import { registerExportCommand } from './export-command';
 import { registerImportCommand } from './import-command';
+import { registerPolicyCommand } from './policy-command';
 import { registerRulesCommand } from './rules-command';
 import { registerSearchCommand } from './search-command';
 import { registerServeCommand } from './serve-command';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerTailCommand(program);
   registerDashboardCommand(program);
   registerRulesCommand(program);
+  registerPolicyCommand(program);
   registerDemoCommand(program);
   return program;
 }

@@ -26,6 +26,11 @@ export interface AgentMetrics {
   liveSubscribers: Gauge;
   /** Detections stored, by rule and severity. */
   detectionsTotal: Counter<'rule' | 'severity'>;
+  /**
+   * Prevention policies' enforcements, by policy, Tetragon action (KPROBE_ACTION_SIGKILL,
+   * _OVERRIDE, _POST) and outcome (blocked, dry-run, alert).
+   */
+  enforcementsTotal: Counter<'policy' | 'action' | 'outcome'>;
   /** The binary label for a binary path, "other" once MAX_BINARY_LABELS are in use. */
   binaryLabel(binary: string | undefined): string;
 }
@@ -76,6 +81,12 @@ export function createAgentMetrics(registry: Registry): AgentMetrics {
       name: 'proctrail_detections_total',
       help: 'Detections stored, by rule and severity',
       labelNames: ['rule', 'severity'],
+      registers,
+    }),
+    enforcementsTotal: new Counter({
+      name: 'proctrail_enforcements_total',
+      help: 'Processes killed and connects refused (or, dry-run and alert, reported) by policies',
+      labelNames: ['policy', 'action', 'outcome'],
       registers,
     }),
     binaryLabel(binary) {

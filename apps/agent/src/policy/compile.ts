@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import ipaddr from 'ipaddr.js';
-import type { KernelDestination, KernelPolicy } from '@proctrail/bpf';
-import type { PolicyProblem, SourcedPolicy } from './load-policies';
+import { validateKernelPolicies, type KernelDestination, type KernelPolicy } from '@proctrail/bpf';
+import { loadPolicies, type PolicyProblem, type SourcedPolicy } from './load-policies';
 import type { PolicyDestination } from './policy-schema';
 
 /** What the agent, the API and the events say about a loaded policy. */
@@ -29,8 +29,11 @@ export interface CompiledPolicies {
 export interface CompileOptions {
   /** Every policy records what it would block, and blocks nothing. */
   dryRun?: boolean;
-  /** Where the cgroup v2 hierarchy is mounted: match.cgroup paths are below it. */
-  cgroupRoot: string;
+  /**
+   * Where the cgroup v2 hierarchy is mounted: match.cgroup paths are below it. Absent: cgroups
+   * are not resolved (a check of the files alone; the kernel policies then lack them).
+   */
+  cgroupRoot?: string;
 }
 
 function destination(range: PolicyDestination): KernelDestination {
@@ -59,9 +62,14 @@ function cgroupOf(path: string, root: string): { id: bigint; level: number } | s
 
 function describe(policy: SourcedPolicy): string {
   const { match } = policy;
-  const parts = [match.process?.binary.join(', ') ?? 'any process'];
+  const parts: string[] = [];
+  if (match.process) parts.push(match.process.binary.join(', '));
   if (match.ancestor) parts.push(`under ${match.ancestor.binary.join(', ')}`);
-  if (match.selfOrAncestor) parts.push(`${match.selfOrAncestor.binary.join(', ')} or under it`);
+  if (match.selfOrAncestor) {
+    parts.push(
+      `${match.process ? 'as or under' : 'and everything under'} ${match.selfOrAncestor.binary.join(', ')}`,
+    );
+  }
   if (match.process?.uid) parts.push(`uid ${match.process.uid.join(', ')}`);
   if (match.cgroup) parts.push(`in ${match.cgroup}`);
   return parts.join(' ');
@@ -79,12 +87,13 @@ export function compilePolicies(
   for (const policy of policies) {
     if (policy.on === 'open') continue; // rejected by the schema; narrows the type
     const { match } = policy;
-    const cgroup = match.cgroup ? cgroupOf(match.cgroup, options.cgroupRoot) : undefined;
+    const cgroup =
+      match.cgroup && options.cgroupRoot ? cgroupOf(match.cgroup, options.cgroupRoot) : undefined;
     if (typeof cgroup === 'string') {
       compiled.problems.push({
         file: policy.file,
         line: policy.line,
-        field: `${policy.name}.match.cgroup`,
+        field: 'match.cgroup',
         message: cgroup,
       });
       continue;
@@ -116,6 +125,28 @@ export function compilePolicies(
       action: policy.action,
       mode: alertOnly ? 'alert' : dryRun ? 'dry-run' : 'enforce',
       selects: describe(policy),
+    });
+  }
+  return compiled;
+}
+
+/**
+ * Loads, checks and compiles policy files for the kernel: the agent's --policy and `policy
+ * check` go through here, so what the check accepts is what the agent loads.
+ */
+export function loadPolicySet(paths: readonly string[], options: CompileOptions): CompiledPolicies {
+  const loaded = loadPolicies(paths);
+  const compiled = compilePolicies(loaded.policies, options);
+  compiled.problems.unshift(...loaded.problems);
+  try {
+    validateKernelPolicies(compiled.kernel);
+  } catch (error) {
+    const first = compiled.summaries[0];
+    compiled.problems.push({
+      file: first?.file ?? paths[0] ?? '(none)',
+      line: first?.line ?? 1,
+      field: '(policies)',
+      message: (error as Error).message,
     });
   }
   return compiled;
