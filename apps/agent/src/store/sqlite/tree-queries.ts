@@ -63,29 +63,22 @@ LEFT JOIN sources s ON s.id = e.source_id
 ORDER BY chain.depth`;
 
 /**
- * Descendants breadth first (nearest first), so a size limit cuts the farthest ones. The walk
- * carries each row's rowid, and CROSS JOIN keeps the walk as the outer loop: left to itself,
- * the planner may scan every execution to join against it. Rows come back as arrays in the
- * order of descendantRow's reads (all of one source, whose name the caller knows): building
- * a thousand objects column by column in the driver cost more than the walk itself.
+ * The children of one level of the tree, in the order of that level's exec_ids (json_each as
+ * the outer loop), `LIMIT` at most: walking level by level reads each row once, where a
+ * recursive walk kept a queue and read every row a second time for its columns. Rows come
+ * back as arrays in the order of descendantRow's reads (all of one source, whose name the
+ * caller knows): building a thousand objects column by column in the driver cost more than
+ * the walk itself.
  */
-const DESCENDANTS_SQL = `
-WITH RECURSIVE below(exec_id, row_id, depth) AS (
-  SELECT ?, NULL, 0
-  UNION ALL
-  SELECT e.exec_id, e.id, below.depth + 1
-  FROM below CROSS JOIN executions e ON e.source_id = ? AND e.parent_exec_id = below.exec_id
-  WHERE e.exec_id != e.parent_exec_id AND below.depth < ?
-  ORDER BY 3
-  LIMIT ?
-)
-SELECT below.depth, e.exec_id, e.parent_exec_id, e.node_name, e.pid, e.binary, e.flags,
+const CHILDREN_SQL = `
+SELECT e.exec_id, e.parent_exec_id, e.node_name, e.pid, e.binary, e.flags,
   e.seen, e.process_json, e.exit_time, e.exit_status, e.exit_signal
-FROM below CROSS JOIN executions e ON e.id = below.row_id
-WHERE below.depth > 0`;
+FROM json_each(?) AS level
+CROSS JOIN executions e ON e.source_id = ? AND e.parent_exec_id = level.value
+WHERE e.exec_id != e.parent_exec_id
+LIMIT ?`;
 
 type DescendantColumns = [
-  number,
   string,
   string | null,
   string | null,
@@ -99,21 +92,21 @@ type DescendantColumns = [
   string | null,
 ];
 
-function descendantRow(sourceName: string, c: DescendantColumns): DescendantRow {
+function descendantRow(sourceName: string, depth: number, c: DescendantColumns): DescendantRow {
   return {
-    depth: c[0],
+    depth,
     sourceName,
-    execId: c[1],
-    parentExecId: c[2],
-    nodeName: c[3],
-    pid: c[4],
-    binary: c[5],
-    flags: c[6],
-    seen: c[7],
-    processJson: c[8],
-    exitTime: c[9],
-    exitStatus: c[10],
-    exitSignal: c[11],
+    execId: c[0],
+    parentExecId: c[1],
+    nodeName: c[2],
+    pid: c[3],
+    binary: c[4],
+    flags: c[5],
+    seen: c[6],
+    processJson: c[7],
+    exitTime: c[8],
+    exitStatus: c[9],
+    exitSignal: c[10],
   };
 }
 
@@ -122,14 +115,14 @@ type DescendantRow = ExecutionRow & { depth: number };
 
 export class SqliteTreeQueries {
   private readonly ancestry: Database.Statement;
-  private readonly descendants: Database.Statement;
+  private readonly children: Database.Statement;
   private readonly childCountsQuery: Database.Statement;
   private readonly networkQuery: Database.Statement;
   private readonly filesQuery: Database.Statement;
 
   constructor(db: Database.Database) {
     this.ancestry = db.prepare(ANCESTRY_SQL);
-    this.descendants = db.prepare(DESCENDANTS_SQL).raw(true);
+    this.children = db.prepare(CHILDREN_SQL).raw(true);
     this.childCountsQuery = db.prepare(CHILD_COUNTS_SQL);
     this.networkQuery = db.prepare(NETWORK_SQL);
     this.filesQuery = db.prepare(FILES_SQL);
@@ -142,10 +135,11 @@ export class SqliteTreeQueries {
 
     const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
     const maxDescendants = options.maxDescendants ?? DEFAULT_MAX_DESCENDANTS;
-    // One row more than asked for (plus the process itself) tells whether the limit cut.
-    // The walk's first row is the process itself, hence the one extra.
-    const columns = this.descendants.all(execId, source.id, maxDepth, maxDescendants + 1);
-    const kept = (columns as DescendantColumns[]).map((c) => descendantRow(source.name, c));
+    const {
+      kept,
+      childCounts: countedChildren,
+      uncounted,
+    } = this.descendantsOf(source, execId, maxDepth, maxDescendants);
 
     const ids = [
       ...chain.filter((r) => r.execId).map((r) => r.execId),
@@ -166,7 +160,7 @@ export class SqliteTreeQueries {
       );
     }
 
-    const childCounts = this.childCounts(source, [execId, ...kept.map((r) => r.execId)]);
+    const childCounts = new Map([...countedChildren, ...this.childCounts(source, uncounted)]);
     const children = this.assemble(chain[0]!, kept, node, childCounts);
     const childrenInAll = [...childCounts.values()].reduce((a, b) => a + b, 0);
     return {
@@ -176,6 +170,49 @@ export class SqliteTreeQueries {
       omittedDescendants: childrenInAll - kept.length,
       ancestryTruncated,
     };
+  }
+
+  /**
+   * Descendants breadth first (nearest first), so a size limit cuts the farthest ones; the
+   * children of each level in the order of their parents. Every process whose children were
+   * all read gets its count of children here; the others are `uncounted`.
+   */
+  private descendantsOf(
+    source: SourceInfo,
+    execId: string,
+    maxDepth: number,
+    maxDescendants: number,
+  ): { kept: DescendantRow[]; childCounts: Map<string, number>; uncounted: string[] } {
+    const kept: DescendantRow[] = [];
+    const childCounts = new Map<string, number>();
+    let level = [execId];
+    for (let depth = 1; depth <= maxDepth && level.length > 0; depth++) {
+      const room = maxDescendants - kept.length;
+      if (room <= 0) break;
+      // One row more than there is room for tells whether the level was cut.
+      const rows = this.children.all(JSON.stringify(level), source.id, room + 1);
+      const children = (rows as DescendantColumns[]).map((c) =>
+        descendantRow(source.name, depth, c),
+      );
+      const cut = children.length > room;
+      if (cut) children.length = room;
+      // Parents before the last one read have all their children here; the rest are counted.
+      const complete = cut ? level.indexOf(children.at(-1)?.parentExecId ?? execId) : level.length;
+      for (const parent of level.slice(0, complete)) childCounts.set(parent, 0);
+      for (const child of children) {
+        const parent = child.parentExecId!;
+        if (childCounts.has(parent)) childCounts.set(parent, childCounts.get(parent)! + 1);
+      }
+      kept.push(...children);
+      if (cut)
+        return {
+          kept,
+          childCounts,
+          uncounted: [...level.slice(complete), ...children.map((r) => r.execId)],
+        };
+      level = children.map((r) => r.execId);
+    }
+    return { kept, childCounts, uncounted: level };
   }
 
   /** Links descendant rows under their parents, and counts each node's children left out. */
@@ -202,6 +239,7 @@ export class SqliteTreeQueries {
   }
 
   private childCounts(source: SourceInfo, ids: string[]): Map<string, number> {
+    if (ids.length === 0) return new Map();
     const rows = this.childCountsQuery.all(source.id, JSON.stringify(ids)) as Array<{
       id: string;
       n: number;
