@@ -139,4 +139,37 @@ describe('rule matchers', () => {
     assert.equal(engine.evaluate(event(sockaddr)).length, 1);
     assert.equal(engine.evaluate(event([{ file_arg: { path: '/etc/hosts' } }])).length, 0);
   });
+
+  test('file events meet the file rules whose paths they could match, and every path meets a rule without one', () => {
+    const shadow = rule({
+      on: ['file'],
+      match: { file: { path: ['/etc/shadow', '/home/*/.ssh/id_*'] } },
+    });
+    const anyFile = rule({ name: 'any', on: ['file'], match: { process: { binary: ['cat'] } } });
+    const read = (path: string, binary = '/usr/bin/python3') => {
+      const outcome = parseTetragonEvent({
+        process_kprobe: {
+          process: proc(binary),
+          function_name: 'security_file_open',
+          args: [{ file_arg: { path } }],
+        },
+        node_name: 'n',
+        time: '2024-01-01T00:00:00Z',
+      });
+      assert.ok(outcome.ok);
+      return { eventId: 1, parsed: outcome.parsed, ancestors: () => [] };
+    };
+    const onlyShadow = new DetectionEngine([shadow]);
+    assert.equal(onlyShadow.evaluate(read('/etc/shadow')).length, 1);
+    assert.equal(onlyShadow.evaluate(read('etc/shadow')).length, 1, 'a path without its "/"');
+    assert.equal(onlyShadow.evaluate(read('/home/ann/.ssh/id_ed25519')).length, 1);
+    assert.equal(onlyShadow.evaluate(read('/srv/app/data.json')).length, 0);
+
+    const both = new DetectionEngine([shadow, anyFile]);
+    const found = both.evaluate(read('/srv/app/data.json', '/usr/bin/cat'));
+    assert.deepEqual(
+      found.map((f) => f.rule),
+      ['any'],
+    );
+  });
 });

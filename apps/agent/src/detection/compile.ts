@@ -54,7 +54,7 @@ const GLOB_SYNTAX = /[*?[\]{}()!+@\\]/;
  * become regular expressions. picomatch's own matcher re-normalises its input on every call,
  * which the hot path cannot afford for every exec and file event.
  */
-function pathTest(patterns: readonly string[]): (path: string) => boolean {
+export function pathTest(patterns: readonly string[]): (path: string) => boolean {
   const exact = new Set<string>();
   const expressions: RegExp[] = [];
   for (const pattern of patterns) {

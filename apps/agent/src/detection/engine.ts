@@ -1,6 +1,7 @@
 import {
   fileEdgesOf,
   networkEdgesOf,
+  normalizeFilePath,
   type FileEdge,
   type NetworkEdge,
   subjectsOf,
@@ -9,7 +10,7 @@ import {
   type ParsedEvent,
   type TetragonProcess,
 } from '@proctrail/schema';
-import { compileRule, type CompiledRule, type RuleInput } from './compile';
+import { compileRule, pathTest, type CompiledRule, type RuleInput } from './compile';
 import { explain } from './explain';
 import type { Rule } from './rule-schema';
 
@@ -71,12 +72,35 @@ function mayConnect(parsed: ParsedEvent): boolean {
   return hookArguments(parsed).some((arg) => arg.sock_arg || arg.sockaddr_arg);
 }
 
-/** Whether an event can name a file: a hook with a path or (for open syscalls) a string. */
-function mayTouchFile(parsed: ParsedEvent): boolean {
+type PathArgument = { path?: string } | undefined;
+
+/**
+ * A test that no file rule can match a path, built from the paths of every file rule: when
+ * one of them matches any path, every path passes. Most file events (a service reading its
+ * own data) fail it, and then their file edges are never built.
+ */
+function filePathFilter(rules: readonly CompiledRule[] | undefined): (path: string) => boolean {
+  const patterns: string[] = [];
+  for (const { rule } of rules ?? []) {
+    for (const match of rule.anyOf ?? (rule.match ? [rule.match] : [{}])) {
+      if (!match.file) return () => true;
+      patterns.push(...match.file.path);
+    }
+  }
+  return pathTest(patterns);
+}
+
+/**
+ * Whether an event can name a file some rule looks for: a hook argument with a path, or (for
+ * open syscalls) a string, that passes the rules' path filter.
+ */
+function mayTouchWatchedFile(parsed: ParsedEvent, wanted: (path: string) => boolean): boolean {
   if (parsed.kind !== 'process_kprobe' && parsed.kind !== 'process_lsm') return false;
-  return hookArguments(parsed).some(
-    (arg) => arg.file_arg || arg.path_arg || arg.linux_binprm_arg || arg.string_arg,
-  );
+  return hookArguments(parsed).some((arg) => {
+    const file = (arg.file_arg ?? arg.path_arg ?? arg.linux_binprm_arg) as PathArgument;
+    const path = file?.path ?? (typeof arg.string_arg === 'string' ? arg.string_arg : undefined);
+    return path !== undefined && path !== '' && wanted(normalizeFilePath(path));
+  });
 }
 
 /** One event's subject for the rules; its ancestry is fetched on first use, then kept. */
@@ -104,6 +128,7 @@ class EventRuleInput implements RuleInput {
 export class DetectionEngine {
   private readonly byClass = new Map<EventClass, CompiledRule[]>();
   private readonly seen = new Set<string>();
+  private readonly watchedPath: (path: string) => boolean;
 
   constructor(readonly rules: readonly Rule[]) {
     for (const rule of rules) {
@@ -115,6 +140,7 @@ export class DetectionEngine {
         this.byClass.set(on, list);
       }
     }
+    this.watchedPath = filePathFilter(this.byClass.get('file'));
   }
 
   /** Whether any rule looks at events of this kind: exits and unknown kinds cost nothing. */
@@ -147,7 +173,7 @@ export class DetectionEngine {
       input.network = undefined;
     }
     const fileRules = this.byClass.get('file');
-    if (fileRules && mayTouchFile(parsed)) {
+    if (fileRules && mayTouchWatchedFile(parsed, this.watchedPath)) {
       for (const file of fileEdgesOf(parsed)) {
         input.file = file;
         this.runAll(fileRules, input, event, findings);
