@@ -42,12 +42,29 @@ export function networkDirection(edge: ProcessNetworkEdge): 'out' | 'in' | 'loca
   return 'local';
 }
 
-/** The peer, with an arrow for the direction: "connect → 10.0.0.1:443". */
+/** A socket with a remote end: a wildcard or zero port means it only ever listened. */
+function hasPeer(edge: ProcessNetworkEdge): boolean {
+  return edge.daddr !== undefined && edge.dport !== undefined && edge.dport !== 0;
+}
+
+function bytesLabel(edge: ProcessNetworkEdge): string {
+  if (edge.bytesSent === undefined && edge.bytesReceived === undefined) return '';
+  return ` (sent ${edge.bytesSent ?? 0} B, received ${edge.bytesReceived ?? 0} B)`;
+}
+
+/**
+ * The peer, with an arrow for the direction: "connect → 10.0.0.1:443". A close names the peer
+ * the connection had, as that is what a responder follows; a listening socket's own address
+ * is the only one it has.
+ */
 export function networkLabel(edge: ProcessNetworkEdge): string {
-  const direction = networkDirection(edge);
-  if (direction === 'local') return `${edge.type} ${endpoint(edge.saddr, edge.sport)}`;
-  const arrow = direction === 'out' ? '→' : '←';
   const times = edge.count > 1 ? ` ×${edge.count}` : '';
+  const direction = networkDirection(edge);
+  if (direction === 'local') {
+    if (!hasPeer(edge)) return `${edge.type} ${endpoint(edge.saddr, edge.sport)}${times}`;
+    return `${edge.type} ${endpoint(edge.daddr, edge.dport)}${bytesLabel(edge)}${times}`;
+  }
+  const arrow = direction === 'out' ? '→' : '←';
   return `${edge.type} ${arrow} ${endpoint(edge.daddr, edge.dport)}${times}`;
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ProcessNode, ProcessTree, ProcessTreeNode } from '@proctrail/schema';
 import { csvCell, treeToCsv } from './export';
+import { networkLabel } from './labels';
 import { layoutGraph } from './layout';
 import { appendBounded, RateMeter, visibleRange } from './live-window';
 import { moveSelection } from './navigation';
@@ -56,6 +57,22 @@ describe('the process graph', () => {
     const target = buildProcessGraph(tree, options).children[0]!.children[0]!;
     const labels = target.children.filter((c) => c.kind !== 'process').map((c) => c.label);
     assert.deepEqual(labels.slice(0, 2), ['connect → 10.0.0.1:443', 'read /etc/passwd 10 B']);
+  });
+
+  test('labels a close with the peer it had and a listening socket with its own address', () => {
+    const edge = { saddr: '127.0.0.1', sport: 39430, count: 1 };
+    assert.equal(
+      networkLabel({ ...edge, type: 'close', daddr: '127.0.0.1', dport: 4444, bytesSent: 12 }),
+      'close 127.0.0.1:4444 (sent 12 B, received 0 B)',
+    );
+    assert.equal(
+      networkLabel({ ...edge, type: 'close', daddr: '::', dport: 0 }),
+      'close 127.0.0.1:39430',
+    );
+    assert.equal(
+      networkLabel({ ...edge, type: 'listen', daddr: '::', dport: 0 }),
+      'listen 127.0.0.1:39430',
+    );
   });
 
   test('groups children beyond the cap as "+ N more" and never drops them silently', () => {
