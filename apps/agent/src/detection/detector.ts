@@ -65,13 +65,22 @@ function embeddedAncestry(parsed: ParsedEvent): TetragonProcess[] {
 /**
  * Ancestry for imported events: the embedded `ancestors` when the export has them, else
  * the stored chain above the parent (the batch is written first, so it knows the parent
- * even when only this event named it).
+ * even when only this event named it). Make one per batch: it remembers each parent's chain,
+ * which a process's exec, connects, reads and exit, and its siblings' events, all share; a
+ * later batch may store ancestors this one lacked, so the memory must not outlive the batch.
  */
 export function storeAncestry(store: Store, source: SourceInfo): AncestryLookup {
+  const chains = new Map<string, Promise<TetragonProcess[]>>();
   return async (parsed, process) => {
     const embedded = embeddedAncestry(parsed);
-    if (embedded.length > 1 || !process.parent_exec_id) return embedded;
-    const chain = await store.processChain(source, process.parent_exec_id, ANCESTRY_LIMIT);
+    const parentExecId = process.parent_exec_id;
+    if (embedded.length > 1 || !parentExecId) return embedded;
+    let stored = chains.get(parentExecId);
+    if (!stored) {
+      stored = store.processChain(source, parentExecId, ANCESTRY_LIMIT);
+      chains.set(parentExecId, stored);
+    }
+    const chain = await stored;
     return chain.length ? chain : embedded;
   };
 }
