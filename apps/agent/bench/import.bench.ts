@@ -1,7 +1,8 @@
 /**
  * Import throughput into SQLite and peak memory of a large import.
  * Throughput: synthetic events (exec, connect, file read, exit per process, ~870 bytes a
- * line) imported into a fresh database; the median of several runs. Memory: one million
+ * line) imported into a fresh database, the store alone and with the built-in rules as
+ * `proctrail import` runs them; the median of several runs. Memory: one million
  * events streamed through `proctrail import -` in a child process; its peak resident size.
  */
 import { spawn } from 'node:child_process';
@@ -9,6 +10,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, reportBench } from '../../../scripts/bench-report';
+import { Detector } from '../src/detection/detector';
+import { DetectionEngine } from '../src/detection/engine';
+import { loadRulesDir } from '../src/detection/load-rules';
 import { importInputs } from '../src/import/importer';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store';
 import { syntheticEventLines } from './synthetic-events';
@@ -19,11 +23,14 @@ const MEMORY_EVENTS = 1_000_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'proctrail-bench-'));
 
-async function throughputRun(file: string, run: number): Promise<number> {
+async function throughputRun(file: string, run: string, withRules: boolean): Promise<number> {
   const store = SqliteStore.open(join(dir, `throughput-${run}.db`));
   const source = await store.source('bench', 'import');
+  const detector = withRules
+    ? new Detector(new DetectionEngine(loadRulesDir().rules), store)
+    : undefined;
   const start = performance.now();
-  const summary = await importInputs(store, source, [file]);
+  const summary = await importInputs(store, source, [file], undefined, detector);
   const seconds = (performance.now() - start) / 1000;
   await store.close();
   if (summary.stored !== THROUGHPUT_EVENTS) throw new Error(`stored ${summary.stored} events`);
@@ -53,17 +60,21 @@ async function peakImportMemoryMb(): Promise<{ mb: number; seconds: number }> {
 try {
   const file = join(dir, 'events.jsonl');
   writeFileSync(file, [...syntheticEventLines(THROUGHPUT_EVENTS)].join('\n') + '\n');
-  const rates: number[] = [];
-  for (let run = 0; run < RUNS; run++) rates.push(await throughputRun(file, run));
-  const rate = median(rates);
-  reportBench({
-    name: 'import into SQLite',
-    value: Math.round(rate),
-    unit: 'events/s',
-    goal: '>= 150000',
-    met: rate >= 150_000,
-    detail: `median of ${RUNS} runs of ${THROUGHPUT_EVENTS} events: ${rates.map((r) => Math.round(r)).join(', ')}`,
-  });
+  for (const withRules of [false, true]) {
+    const rates: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      rates.push(await throughputRun(file, `${run}-${withRules}`, withRules));
+    }
+    const rate = median(rates);
+    reportBench({
+      name: withRules ? 'import into SQLite, built-in rules on' : 'import into SQLite, store only',
+      value: Math.round(rate),
+      unit: 'events/s',
+      goal: '>= 150000',
+      met: rate >= 150_000,
+      detail: `median of ${RUNS} runs of ${THROUGHPUT_EVENTS} events: ${rates.map((r) => Math.round(r)).join(', ')}`,
+    });
+  }
 
   const memory = await peakImportMemoryMb();
   reportBench({
