@@ -125,7 +125,7 @@ void SensorHandle::Configure(Napi::Env env, const Napi::Object &options) {
     uint32_t ring_bytes = RequireUint(options, "ringBufferBytes", 4u << 20);
     uint32_t argv_limit = RequireUint(options, "argvLimitBytes", 4096);
     uint32_t self_pid = RequireUint(options, "selfPid", 0);
-    uint32_t hooks = RequireUint(options, "hooks", PT_HOOK_NETWORK | PT_HOOK_FILES);
+    uint32_t hooks = RequireUint(options, "hooks", PT_HOOK_NETWORK | PT_HOOK_FILES | PT_HOOK_LOADS);
 
     // The kernel wants a power of two, a multiple of the page size.
     if (ring_bytes < 4096 || (ring_bytes & (ring_bytes - 1)) != 0) {
@@ -139,7 +139,7 @@ void SensorHandle::Configure(Napi::Env env, const Napi::Object &options) {
     // One record scratch slot per possible CPU (see maps.h).
     bpf_map__set_max_entries(RequireMap(env, object_, "record_scratch"),
                              libbpf_num_possible_cpus());
-    if (hooks & ~(PT_HOOK_NETWORK | PT_HOOK_FILES)) {
+    if (hooks & ~(PT_HOOK_NETWORK | PT_HOOK_FILES | PT_HOOK_LOADS)) {
         throw Napi::TypeError::New(env, "options.hooks holds unknown PT_HOOK_* bits");
     }
     SetConfig(env, self_pid, argv_limit, hooks);

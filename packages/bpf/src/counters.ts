@@ -21,11 +21,17 @@ export interface SensorCounters {
   byKind: Record<RecordKind, KindCounters>;
 }
 
-const kindNames = Object.keys(Kind) as RecordKind[];
+const kindNames = Object.keys(Kind) as (keyof typeof Kind)[];
 
+/**
+ * Library loads travel as open records (pt_open with PT_FLAG_LIBRARY): the kernel counts their
+ * losses and helper failures under `open`; `load` counts only what user space received.
+ */
 export function emptyKindCounters(): Record<RecordKind, KindCounters> {
   const byKind = {} as Record<RecordKind, KindCounters>;
-  for (const kind of kindNames) byKind[kind] = { received: 0, lost: 0, helperErrors: 0 };
+  for (const kind of [...kindNames, 'load' as const]) {
+    byKind[kind] = { received: 0, lost: 0, helperErrors: 0 };
+  }
   return byKind;
 }
 

@@ -12,6 +12,7 @@ import type {
   ExitRecord,
   ForkRecord,
   IoRecord,
+  LoadRecord,
   OpenRecord,
   RecordBase,
   SensorRecord,
@@ -230,10 +231,19 @@ function socketDecoder(kind: SocketKind): Decoder {
   };
 }
 
-function decodeOpen(r: RecordView, base: RecordBase): OpenRecord {
+/** pt_open carries both opens of watched paths and, flagged PT_FLAG_LIBRARY, library loads. */
+function decodeOpen(r: RecordView, base: RecordBase): OpenRecord | LoadRecord {
   const pathLength = u16(r, O.path_len);
   if (layouts.pt_open.size + pathLength > r.size) {
     throw new RangeError(`open record of ${r.size} bytes is shorter than its path`);
+  }
+  if (base.flags & constants.PT_FLAG_LIBRARY) {
+    return {
+      kind: 'load',
+      ...base,
+      path: text(r, layouts.pt_open.size, pathLength),
+      fileCookie: u64(r, O.file_cookie),
+    };
   }
   return {
     kind: 'open',

@@ -5,6 +5,7 @@
  */
 export { startSensor, Sensor, DEFAULT_RING_BUFFER_BYTES } from './sensor';
 export type { SensorOptions, BatchListener, ErrorListener } from './sensor';
+export type { HookFamilies } from './programs';
 export type { SensorCounters, KindCounters } from './counters';
 export type { ProgramRunStats } from './native';
 export type * from './records';

@@ -9,16 +9,25 @@ export const NETWORK_PROGRAMS: readonly string[] = ['handle_connect4', 'handle_c
 
 export const SYSCALL_PROGRAMS: readonly string[] = ['handle_sys_enter', 'handle_sys_exit'];
 
+/** The syscall hook families; each is on unless set to false. */
+export interface HookFamilies {
+  network?: boolean;
+  files?: boolean;
+  /** Library loads (shared objects, jars), for the software inventory. */
+  loads?: boolean;
+}
+
 /** PT_HOOK_* bits of the families that are on. */
-export function hookBits(hooks: { network?: boolean; files?: boolean } | undefined): number {
+export function hookBits(hooks: HookFamilies | undefined): number {
   return (
     (hooks?.network === false ? 0 : constants.PT_HOOK_NETWORK) |
-    (hooks?.files === false ? 0 : constants.PT_HOOK_FILES)
+    (hooks?.files === false ? 0 : constants.PT_HOOK_FILES) |
+    (hooks?.loads === false ? 0 : constants.PT_HOOK_LOADS)
   );
 }
 
 /** Programs not to load: a family's own ones, the syscall programs when no family needs them. */
-export function disabledPrograms(hooks: { network?: boolean; files?: boolean } | undefined) {
+export function disabledPrograms(hooks: HookFamilies | undefined) {
   return [
     ...(hooks?.network === false ? NETWORK_PROGRAMS : []),
     ...(hookBits(hooks) === 0 ? SYSCALL_PROGRAMS : []),

@@ -123,6 +123,19 @@ export interface OpenRecord extends RecordBase {
   fileCookie: bigint;
 }
 
+/**
+ * A library load: a successful open of a shared object (".so", ".so.N") or of an archive a
+ * runtime loads code from (".jar", ".war", ".ear", ".node"). One per open: the same library
+ * opened twice by a process comes twice.
+ */
+export interface LoadRecord extends RecordBase {
+  kind: 'load';
+  /** The opened file's full path, walked in the kernel. */
+  path: string;
+  /** The struct file address of the open. */
+  fileCookie: bigint;
+}
+
 export interface IoRecord extends RecordBase {
   kind: 'read' | 'write';
   fd: number;
@@ -149,6 +162,13 @@ export interface EnforceRecord extends RecordBase {
 }
 
 export type SensorRecord =
-  ExecRecord | ForkRecord | ExitRecord | SocketRecord | OpenRecord | IoRecord | EnforceRecord;
+  | ExecRecord
+  | ForkRecord
+  | ExitRecord
+  | SocketRecord
+  | OpenRecord
+  | LoadRecord
+  | IoRecord
+  | EnforceRecord;
 
 export type RecordKind = SensorRecord['kind'];

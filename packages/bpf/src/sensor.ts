@@ -14,7 +14,7 @@ import {
   type ProgramRunStats,
 } from './native';
 import { encodePolicies, snapshotScopes, type KernelPolicy } from './policy';
-import { disabledPrograms, hookBits } from './programs';
+import { disabledPrograms, hookBits, type HookFamilies } from './programs';
 import type { SensorRecord } from './records';
 import { readProcessSnapshot, type SnapshotProcess } from './snapshot';
 import { DEFAULT_WATCHED_PATHS, encodeWatchedPaths, validateWatchedPaths } from './watch';
@@ -39,7 +39,7 @@ export interface SensorOptions {
   /** Drop the records of this very process (an agent must not watch itself). Default true. */
   ignoreOwnProcess?: boolean;
   /** Hook families to load; exec, fork and exit are always on. Default: all on. */
-  hooks?: { network?: boolean; files?: boolean };
+  hooks?: HookFamilies;
   /** Where the cgroup v2 hierarchy is mounted; found in /proc/self/mounts by default. */
   cgroupRoot?: string;
   /** Read /proc after attaching (Sensor.snapshot). Default true. */

@@ -87,6 +87,9 @@ export class EventBuilder {
         return this.io(record);
       case 'enforce':
         return [this.enforce(record)];
+      case 'load':
+        // Library loads go to the software inventory (inventory/), not into events here.
+        return [];
     }
   }
 

@@ -15,6 +15,7 @@
 #define PROCTRAIL_FILE_H
 
 #include "common.h"
+#include "loads.h"
 #include "match.h"
 #include "path.h"
 #include "syscalls.h"
@@ -106,7 +107,7 @@ static __always_inline bool requested_path(__u64 filename, __u32 *start, __u32 *
 }
 
 static __always_inline void send_open(__u32 flags, __s32 result, __u32 start, __u32 end,
-                                      __u64 file_cookie) {
+                                      __u64 file_cookie, __u16 record_flags) {
     struct pt_open *rec = record_buffer();
     __u32 len;
 
@@ -116,6 +117,7 @@ static __always_inline void send_open(__u32 flags, __s32 result, __u32 start, __
     }
     __builtin_memset(rec, 0, sizeof(*rec));
     fill_header(&rec->header, PT_KIND_OPEN, 0);
+    rec->header.flags = record_flags;
     rec->result = result;
     rec->flags = flags;
     rec->file_cookie = file_cookie;
@@ -153,8 +155,10 @@ static __always_inline void unwatch_fd(struct fd_key *key) {
         __sync_fetch_and_sub(&watched_fd_count, 1);
 }
 
-/* Exit of open, openat and openat2: the arguments are still in the registers. */
-static __always_inline void finish_open(__u64 filename, __u32 flags, long ret) {
+/* Exit of open, openat and openat2: the arguments are still in the registers. `watched`: the
+ * file family is on; `loads`: the library family is on (at least one is). */
+static __always_inline void finish_open(__u64 filename, __u32 flags, long ret, bool watched,
+                                        bool loads) {
     __s32 result = (__s32)ret;
     __u64 file_cookie = 0;
     __u32 start = 0, end = 0;
@@ -163,6 +167,12 @@ static __always_inline void finish_open(__u64 filename, __u32 flags, long ret) {
         return;
     if (result >= 0 && !opened_path(result, &start, &end, &file_cookie))
         return;
+    if (result >= 0 && loads && is_library_path(start, end)) {
+        send_open(flags, result, start, end, file_cookie, PT_FLAG_LIBRARY);
+        return;
+    }
+    if (!watched)
+        return;
     if (result < 0 && !requested_lead_may_match(filename))
         return;
     if (result < 0 && !requested_path(filename, &start, &end))
@@ -170,7 +180,7 @@ static __always_inline void finish_open(__u64 filename, __u32 flags, long ret) {
     if (!path_is_watched(start, end))
         return;
 
-    send_open(flags, result, start, end, file_cookie);
+    send_open(flags, result, start, end, file_cookie, 0);
     if (result >= 0)
         watch_fd(result, file_cookie);
 }

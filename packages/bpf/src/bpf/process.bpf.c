@@ -16,7 +16,7 @@
 /* Defined here, extern elsewhere: user space fills it in .rodata before load. */
 const volatile struct pt_config pt_config = {
     .argv_limit = 4096,
-    .hooks = PT_HOOK_NETWORK | PT_HOOK_FILES,
+    .hooks = PT_HOOK_NETWORK | PT_HOOK_FILES | PT_HOOK_LOADS,
 };
 
 #define MNT_INTERNAL 0x4000

@@ -38,6 +38,8 @@ enum pt_kind {
 #define PT_FLAG_MEMFD (1 << 7)
 /* close: bytes_sent/bytes_received come from tcp_sock (TCP only). */
 #define PT_FLAG_HAS_BYTES (1 << 8)
+/* open: a library load (loads.h), not an open of a watched path. */
+#define PT_FLAG_LIBRARY (1 << 9)
 
 /* Every record starts with this header; records follow each other without padding in a batch
  * from the binding, so `size` is what moves the decoder to the next one. */
@@ -163,6 +165,7 @@ struct pt_watch_pattern {
 /* pt_config.hooks: the syscall hook families turned on. */
 #define PT_HOOK_NETWORK (1 << 0)
 #define PT_HOOK_FILES (1 << 1)
+#define PT_HOOK_LOADS (1 << 2)
 
 /* Set by user space before load (read-only to the programs). */
 struct pt_config {

@@ -21,6 +21,10 @@ static __always_inline bool files_on(void) {
     return pt_config.hooks & PT_HOOK_FILES;
 }
 
+static __always_inline bool loads_on(void) {
+    return pt_config.hooks & PT_HOOK_LOADS;
+}
+
 static __always_inline bool network_on(void) {
     return pt_config.hooks & PT_HOOK_NETWORK;
 }
@@ -63,16 +67,17 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret) {
     switch (SYSCALL_NR(regs)) {
     case NR_openat:
-        if (files_on())
-            finish_open(SYSCALL_ARG2(regs), SYSCALL_ARG3(regs), ret);
+        if (files_on() || loads_on())
+            finish_open(SYSCALL_ARG2(regs), SYSCALL_ARG3(regs), ret, files_on(), loads_on());
         break;
     case NR_open:
-        if (files_on())
-            finish_open(SYSCALL_ARG1(regs), SYSCALL_ARG2(regs), ret);
+        if (files_on() || loads_on())
+            finish_open(SYSCALL_ARG1(regs), SYSCALL_ARG2(regs), ret, files_on(), loads_on());
         break;
     case NR_openat2:
-        if (files_on())
-            finish_open(SYSCALL_ARG2(regs), openat2_flags(SYSCALL_ARG3(regs)), ret);
+        if (files_on() || loads_on())
+            finish_open(SYSCALL_ARG2(regs), openat2_flags(SYSCALL_ARG3(regs)), ret, files_on(),
+                        loads_on());
         break;
     case NR_read:
     case NR_pread64:
