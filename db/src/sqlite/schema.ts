@@ -171,3 +171,44 @@ export const detections = sqliteTable(
     index('detections_exec').on(t.execId),
   ],
 );
+
+/**
+ * The software inventory: each executable a process ran and each library it loaded, once per
+ * (source, exec_id, role, path), with what the file held when it was hashed. Filled from exec
+ * events' binary_hash and from process_loader events.
+ */
+export const softwareLoads = sqliteTable(
+  'software_loads',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    sourceId: integer('source_id').notNull(),
+    /** The event that named the load: a process_exec or a process_loader. */
+    eventId: integer('event_id').notNull(),
+    execId: text('exec_id').notNull(),
+    nodeName: text('node_name'),
+    /** When the process executed or loaded it, in the sortable form. */
+    time: text('time'),
+    /** executable or library. */
+    role: text('role').notNull(),
+    path: text('path').notNull(),
+    /** Hex; null when the file could not be read (see error). */
+    sha256: text('sha256'),
+    /** The ELF GNU build-id, hex. */
+    buildId: text('build_id'),
+    /** A library's name: a jar's artifact name, a shared object's name without "lib" and ".so". */
+    name: text('name'),
+    version: text('version'),
+    soname: text('soname'),
+    /** Why there is no hash: the file was gone (deleted, memfd) or unreadable. */
+    error: text('error'),
+    /** Advisory ids of the vulnerable-version rules the library matched, as a JSON array. */
+    advisories: text('advisories'),
+  },
+  (t) => [
+    uniqueIndex('software_loads_once').on(t.sourceId, t.execId, t.role, t.path),
+    index('software_loads_sha256').on(t.sha256),
+    index('software_loads_path').on(t.path),
+    index('software_loads_name').on(t.name),
+    index('software_loads_time').on(t.time),
+  ],
+);
