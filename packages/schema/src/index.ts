@@ -18,3 +18,4 @@ export * from './api/events';
 export * from './api/stats';
 export * from './api/detection';
 export * from './tetragon/compact';
+export * from './api/inventory';

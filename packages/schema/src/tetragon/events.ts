@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { kprobeArgumentSchema } from './arguments';
-import { processSchema } from './process';
+import { fileHashSchema, processSchema } from './process';
 import { int64, timestamp, uint32 } from './scalars';
 
 /**
@@ -90,6 +90,26 @@ export const processLoaderSchema = z.object({
   path: z.string().optional(),
   /** The build id's bytes, base64. */
   buildid: z.string().optional(),
+  /** Proctrail's extension: the file's SHA-256 (and build-id in hex), or why it has none. */
+  hash: fileHashSchema.optional(),
+  /**
+   * Proctrail's extension: `executable` when the event carries the hash of the process's own
+   * binary (which came too late for its exec event), `library` otherwise (the default).
+   */
+  role: z.enum(['executable', 'library']).optional(),
+  /** Proctrail's extension: what the file says of itself (a jar's manifest, an ELF SONAME). */
+  software: z
+    .object({
+      name: z.string().optional(),
+      version: z.string().optional(),
+      soname: z.string().optional(),
+      title: z.string().optional(),
+      bundle_name: z.string().optional(),
+      bundle_version: z.string().optional(),
+    })
+    .optional(),
+  /** Proctrail's extension: advisories of the vulnerable-version rules this library matched. */
+  advisories: z.array(z.string()).optional(),
 });
 
 export const processThrottleSchema = z.object({

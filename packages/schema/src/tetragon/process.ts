@@ -92,6 +92,22 @@ export const binaryPropertiesSchema = z.object({
     .optional(),
 });
 
+/**
+ * Proctrail's extension, absent from Tetragon's proto (its readers ignore it): what a file held
+ * when Proctrail hashed it. On a process, its executable; on a process_loader event, the library.
+ * `error` says why there is no hash: the file was gone (deleted, a memfd whose process ended)
+ * or could not be read.
+ */
+export const fileHashSchema = z.object({
+  sha256: z.string().optional(),
+  /** The ELF GNU build-id, hex (process_loader's own `buildid` is base64, as Tetragon's). */
+  build_id: z.string().optional(),
+  size: int64.optional(),
+  error: z.string().optional(),
+});
+
+export type FileHash = z.infer<typeof fileHashSchema>;
+
 export const processSchema = z.object({
   exec_id: z.string().optional(),
   pid: uint32.optional(),
@@ -117,6 +133,8 @@ export const processSchema = z.object({
   binary_properties: binaryPropertiesSchema.optional(),
   user: z.object({ name: z.string().optional() }).optional(),
   in_init_tree: z.boolean().optional(),
+  /** Proctrail's extension: the executable's SHA-256 and build-id (fileHashSchema). */
+  binary_hash: fileHashSchema.optional(),
   /**
    * Proctrail's extension, absent from Tetragon's proto (its readers ignore it): those of
    * fds 0 to 2 that were network sockets at exec, with their peer. A shell whose stdin and
