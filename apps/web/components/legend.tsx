@@ -2,7 +2,7 @@
 export function TreeLegend() {
   const item = (
     className: string,
-    shape: 'circle' | 'diamond' | 'square' | 'ring' | 'badge',
+    shape: 'circle' | 'diamond' | 'square' | 'ring' | 'badge' | 'stop',
     text: string,
   ) => (
     <span>
@@ -23,6 +23,17 @@ export function TreeLegend() {
               </g>
             </>
           )}
+          {shape === 'stop' && (
+            <>
+              <circle className="shape" r="6" />
+              <g
+                className={`enforcement-mark ${className.includes('dry-run') ? 'dry-run' : 'blocked'}`}
+              >
+                <rect className="stop" x="-10" y="0" width="10" height="10" />
+                <path className="cross" d="M-7.5,2.5L-2.5,7.5M-2.5,2.5L-7.5,7.5" />
+              </g>
+            </>
+          )}
           {shape === 'diamond' && <path className="shape" d="M0,-7L7,0L0,7L-7,0Z" />}
           {shape === 'square' && <rect className="shape" x="-4" y="-4" width="8" height="8" />}
         </g>
@@ -40,6 +51,8 @@ export function TreeLegend() {
       {item('process exited procfs', 'circle', 'procFS (running at agent start)')}
       {item('process exited fork-only', 'diamond', 'fork without exec')}
       {item('process exited', 'badge', 'detections (colour: worst severity)')}
+      {item('process killed', 'stop', 'blocked by a prevention policy')}
+      {item('process exited dry-run', 'stop', 'a policy would have blocked (dry run)')}
       {item('network', 'square', 'network peer')}
       {item('file', 'square', 'file')}
       {item('more', 'square', 'children grouped')}

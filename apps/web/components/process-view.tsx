@@ -23,6 +23,7 @@ import { TreeLegend } from './legend';
 import { NodeDetails } from './process-details';
 import { TreeCanvas } from './tree-canvas';
 import { useTreeDetections } from './use-tree-detections';
+import { useTreeEnforcements } from './use-tree-enforcements';
 import { paramOfSet, setFromParam, useUrlState } from './use-url-state';
 
 const NO_DETECTIONS: Detection[] = [];
@@ -59,6 +60,7 @@ export function ProcessView() {
   });
   const processes = useMemo(() => (tree.data ? processesOf(tree.data) : undefined), [tree.data]);
   const detections = useTreeDetections(processes, JSON.stringify(treeInput));
+  const enforcements = useTreeEnforcements(processes, JSON.stringify(treeInput));
 
   const graph = useMemo(() => {
     if (!tree.data) return null;
@@ -203,6 +205,7 @@ export function ProcessView() {
           {tree.data.ancestryTruncated && ' · ancestry truncated'}
           {exporting && ` · ${exporting}`}
           {detections.problem && ` · detections: ${detections.problem}`}
+          {enforcements.problem && ` · enforcements: ${enforcements.problem}`}
         </span>
       </div>
       <div className={selected ? 'process-layout' : undefined}>
@@ -214,6 +217,7 @@ export function ProcessView() {
             centreRequest={centreRequest}
             exportRef={exportSvgRef}
             detectionsByExecId={detections.byExecId}
+            enforcementsByExecId={enforcements.byExecId}
             onSelect={select}
             onToggle={toggle}
             onKey={onKey}

@@ -2,6 +2,7 @@
 
 import { useEffect, useRef, type KeyboardEvent, type RefObject } from 'react';
 import type { Detection } from '@proctrail/schema';
+import type { Enforcement } from '../graph/enforcements';
 import type { GraphLayout } from '../graph/layout';
 import { TreeRenderer } from './tree-renderer';
 
@@ -20,13 +21,16 @@ interface TreeCanvasProps {
   exportRef: RefObject<(() => string) | null>;
   /** Each process's detections by exec_id: a severity-coloured marker on its node. */
   detectionsByExecId: ReadonlyMap<string, Detection[]>;
+  /** What prevention policies did to each process, by exec_id: a stop mark on its node. */
+  enforcementsByExecId: ReadonlyMap<string, Enforcement[]>;
   onSelect: (id: string) => void;
   onToggle: (id: string) => void;
   onKey: (event: KeyboardEvent<HTMLDivElement>) => void;
 }
 
 export function TreeCanvas(props: TreeCanvasProps) {
-  const { layout, selectedId, centreId, centreRequest, exportRef, detectionsByExecId } = props;
+  const { layout, selectedId, centreId, centreRequest, exportRef } = props;
+  const { detectionsByExecId, enforcementsByExecId } = props;
   const svgRef = useRef<SVGSVGElement>(null);
   const rendererRef = useRef<TreeRenderer | null>(null);
   // The latest callbacks, so that the renderer never needs to be made again for them.
@@ -62,6 +66,10 @@ export function TreeCanvas(props: TreeCanvasProps) {
   }, [centreId, centreRequest]);
 
   useEffect(() => rendererRef.current!.setDetections(detectionsByExecId), [detectionsByExecId]);
+  useEffect(
+    () => rendererRef.current!.setEnforcements(enforcementsByExecId),
+    [enforcementsByExecId],
+  );
 
   // A selection moved by the keyboard may leave the screen: the view follows it.
   useEffect(() => {

@@ -9,6 +9,12 @@ import {
 } from 'd3';
 import type { Detection } from '@proctrail/schema';
 import { detectionsTooltip, worstSeverity } from '../graph/detections';
+import {
+  enforcementsTooltip,
+  enforcingPolicies,
+  strongestOutcome,
+  type Enforcement,
+} from '../graph/enforcements';
 import { exitLabel } from '../graph/labels';
 import type { GraphLayout, PlacedLink, PlacedNode } from '../graph/layout';
 import {
@@ -129,6 +135,46 @@ function drawBadge(g: Selection<SVGGElement, unknown, null, undefined>, found: D
   badge.append('title').text(detectionsTooltip(found));
 }
 
+/**
+ * What a prevention policy did to the process: a square "stop" mark at the node's bottom left
+ * (a detection is a round badge at its top left) and the policy's name in its label, solid when
+ * the kernel acted, outlined when it only reported (dry run, alert).
+ */
+function drawEnforcementMark(
+  g: Selection<SVGGElement, unknown, null, undefined>,
+  found: Enforcement[],
+  withLabels: boolean,
+) {
+  const outcome = strongestOutcome(found)!;
+  const policies = enforcingPolicies(found);
+  const mark = g
+    .append('g')
+    .attr('class', `enforcement-mark ${outcome}`)
+    .attr('data-outcome', outcome)
+    .attr('data-policy', policies.join(' '))
+    .attr('data-count', found.length);
+  mark
+    .append('rect')
+    .attr('class', 'stop')
+    .attr('x', -15)
+    .attr('y', 3)
+    .attr('width', 10)
+    .attr('height', 10);
+  mark.append('path').attr('class', 'cross').attr('d', 'M-12.5,5.5L-7.5,10.5M-7.5,5.5L-12.5,10.5');
+  // The name of the policy that acted goes at the end of the node's second line, where
+  // there is room; the title lists every policy, report-only ones too.
+  if (withLabels) {
+    const verb = outcome === 'blocked' ? 'blocked' : outcome === 'dry-run' ? 'dry run' : 'alert';
+    g.select('text.sub')
+      .append('tspan')
+      .attr('class', 'enforcement-label')
+      .text(
+        ` · ${verb} by ${shorten(enforcingPolicies(found.filter((e) => e.outcome === outcome)).join(', '))}`,
+      );
+  }
+  mark.append('title').text(enforcementsTooltip(found));
+}
+
 export class TreeRenderer {
   private readonly svg: Selection<SVGSVGElement, unknown, null, undefined>;
   private readonly viewport: Selection<SVGGElement, unknown, null, undefined>;
@@ -142,6 +188,7 @@ export class TreeRenderer {
   private drawnWithLabels = true;
   private selectedId: string | null = null;
   private detections: ReadonlyMap<string, Detection[]> = new Map();
+  private enforcements: ReadonlyMap<string, Enforcement[]> = new Map();
 
   constructor(
     private readonly element: SVGSVGElement,
@@ -203,6 +250,14 @@ export class TreeRenderer {
     this.nodes.selectAll('g.detection-badge').remove();
     this.nodes.selectAll<SVGGElement, PlacedNode>('g.tree-node').each((placed, i, groups) => {
       this.addBadge(groups[i] as SVGGElement, placed);
+    });
+  }
+
+  setEnforcements(byExecId: ReadonlyMap<string, Enforcement[]>): void {
+    this.enforcements = byExecId;
+    this.nodes.selectAll('g.enforcement-mark, tspan.enforcement-label').remove();
+    this.nodes.selectAll<SVGGElement, PlacedNode>('g.tree-node').each((placed, i, groups) => {
+      this.addEnforcementMark(groups[i] as SVGGElement, placed, this.drawnWithLabels);
     });
   }
 
@@ -371,8 +426,15 @@ export class TreeRenderer {
       }
       g.append('title').text(placed.node.label);
       this.addBadge(elements[i] as SVGGElement, placed);
+      this.addEnforcementMark(elements[i] as SVGGElement, placed, withLabels);
     });
     return groups;
+  }
+
+  private addEnforcementMark(element: SVGGElement, placed: PlacedNode, withLabels: boolean): void {
+    if (placed.node.kind !== 'process') return;
+    const found = this.enforcements.get(placed.id);
+    if (found && found.length > 0) drawEnforcementMark(select(element), found, withLabels);
   }
 
   private addBadge(element: SVGGElement, placed: PlacedNode): void {
