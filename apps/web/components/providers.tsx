@@ -2,6 +2,7 @@
 
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from '@trpc/client';
+import { liveBatchLink } from '@proctrail/schema/live-batch-link';
 import { useState, type ReactNode } from 'react';
 import { TRPCProvider, type AppRouter } from '../state/trpc';
 
@@ -14,6 +15,8 @@ function createClients(liveSocketUrl: string) {
   const wsClient = createWSClient({ url: liveSocketUrl, lazy: { enabled: true, closeMs: 5_000 } });
   const trpcClient = createTRPCClient<AppRouter>({
     links: [
+      // The Live page's event.live travels as event.liveBatches: one message per batch.
+      liveBatchLink(),
       splitLink({
         condition: (op) => op.type === 'subscription',
         true: wsLink({ client: wsClient }),

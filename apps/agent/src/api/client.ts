@@ -6,6 +6,7 @@ import {
   wsLink,
   type TRPCClient,
 } from '@trpc/client';
+import { liveBatchLink } from '@proctrail/schema/live-batch-link';
 import WebSocket from 'ws';
 import type { AppRouter } from './router';
 
@@ -57,6 +58,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   });
   const trpc = createTRPCClient<AppRouter>({
     links: [
+      // event.live subscriptions travel as event.liveBatches: one message per batch of events.
+      liveBatchLink(),
       splitLink({
         condition: (op) => op.type === 'subscription',
         true: wsLink({ client: wsClient }),

@@ -40,6 +40,8 @@ export interface SubscribeOptions {
 const DEFAULT_RING_SIZE = 10_000;
 const DEFAULT_QUEUE_LIMIT = 5_000;
 const DEFAULT_PAGE_SIZE = 1_000;
+/** Events per batch a subscriber takes: one WebSocket message of a few hundred kB at most. */
+const DEFAULT_MAX_BATCH = 1_000;
 
 /** One subscriber's bounded queue. Overflow fails it instead of making the publisher wait. */
 class SubscriberQueue {
@@ -78,22 +80,32 @@ class SubscriberQueue {
     wake?.();
   }
 
-  /** The next event; undefined once the signal aborts or the bus closes. */
-  async take(
+  /**
+   * Every event waiting (at most `max`), oldest first; waits for one when none is. Undefined
+   * once the signal aborts or the bus closes. Taking the whole queue at once is what lets a
+   * subscription send one message per publish instead of one per event.
+   */
+  async takeBatch(
+    max: number,
     signal: AbortSignal | undefined,
     closed: () => boolean,
-  ): Promise<StoredEvent | undefined> {
+  ): Promise<StoredEvent[] | undefined> {
     for (;;) {
       if (this.failure) throw this.failure;
       if (signal?.aborted || closed()) return undefined;
       if (this.depth > 0) {
-        const event = this.items[this.head++]!;
-        // Compact now and then, so a long-lived queue does not keep every event it served.
-        if (this.head > 1024 && this.head * 2 > this.items.length) {
+        const end = Math.min(this.items.length, this.head + max);
+        const batch = this.items.slice(this.head, end);
+        this.head = end;
+        if (this.head === this.items.length) {
+          this.items = [];
+          this.head = 0;
+        } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+          // Compact now and then, so a long-lived queue does not keep every event it served.
           this.items = this.items.slice(this.head);
           this.head = 0;
         }
-        return event;
+        return batch;
       }
       let onAbort: (() => void) | undefined;
       await new Promise<void>((resolve) => {
@@ -157,6 +169,18 @@ export class LiveBus {
    * signal aborts or the bus closes; throws SlowConsumerError when the subscriber fell behind.
    */
   async *subscribe(options: SubscribeOptions): AsyncGenerator<StoredEvent> {
+    for await (const batch of this.subscribeBatches(options)) yield* batch;
+  }
+
+  /**
+   * subscribe() in batches: whatever matched since the subscriber last took, at most
+   * `maxBatch` events (a store page, the ring's backlog, or the events of the publishes that
+   * came while it was busy). Never an empty batch; ids rise across batches, none twice.
+   */
+  async *subscribeBatches(
+    options: SubscribeOptions,
+    maxBatch = DEFAULT_MAX_BATCH,
+  ): AsyncGenerator<StoredEvent[]> {
     const { filters, match, signal } = options;
     let cursor = options.lastEventId;
     const queue = new SubscriberQueue(match, this.queueLimit);
@@ -171,17 +195,19 @@ export class LiveBus {
       const backlog = cursor === undefined ? [] : this.ring.after(cursor);
       this.subscribers.add(queue);
       this.options.metrics?.liveSubscribers.set(this.subscribers.size);
-      for (const stored of backlog) {
-        if (!match(new LiveEvent(stored))) continue;
-        cursor = stored.id;
-        yield stored;
+      const matched = backlog.filter((stored) => match(new LiveEvent(stored)));
+      for (let start = 0; start < matched.length; start += maxBatch) {
+        const batch = matched.slice(start, start + maxBatch);
+        cursor = batch.at(-1)!.id;
+        yield batch;
       }
       for (;;) {
-        const event = await queue.take(signal, () => this.closed);
-        if (!event) return;
-        if (cursor !== undefined && event.id <= cursor) continue;
-        cursor = event.id;
-        yield event;
+        const taken = await queue.takeBatch(maxBatch, signal, () => this.closed);
+        if (!taken) return;
+        const fresh = cursor === undefined ? taken : taken.filter((event) => event.id > cursor!);
+        if (fresh.length === 0) continue;
+        cursor = fresh.at(-1)!.id;
+        yield fresh;
       }
     } finally {
       this.subscribers.delete(queue);
@@ -198,15 +224,15 @@ export class LiveBus {
   private async *catchUpFromStore(
     progress: { cursor: number },
     filters: ValidEventFilters,
-  ): AsyncGenerator<StoredEvent> {
+  ): AsyncGenerator<StoredEvent[]> {
     const store = this.options.store;
     let cursor = progress.cursor;
     while (store && !this.covers(cursor)) {
       const coveredBefore = this.coveredAfter;
       const page = await store.eventsAfter(cursor, filters, this.pageSize);
-      for (const event of page) {
-        cursor = progress.cursor = event.id;
-        yield event;
+      if (page.length > 0) {
+        cursor = progress.cursor = page.at(-1)!.id;
+        yield page;
       }
       if (page.length === this.pageSize) continue;
       // Nothing was published before the query: everything is in the store, and whatever

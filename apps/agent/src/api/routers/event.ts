@@ -7,6 +7,7 @@ import {
   type TetragonEvent,
   type ValidEventFilters,
 } from '@proctrail/schema';
+import type { LiveEventBatch } from '@proctrail/schema/live-batch-link';
 import { eventMatcher } from '../../live/event-match';
 import { SlowConsumerError } from '../../live/live-bus';
 import type { StoredEvent } from '../../store/types';
@@ -22,6 +23,23 @@ export function toApiEvent(stored: StoredEvent): ApiEvent {
     nodeName: stored.nodeName,
     event: JSON.parse(stored.json) as TetragonEvent,
   };
+}
+
+/**
+ * toApiEvent's JSON text, built around the stored JSON without parsing it, and once per
+ * event: every subscriber's batch reuses it (the bus hands them the same StoredEvent).
+ */
+const apiEventTexts = new WeakMap<StoredEvent, string>();
+export function apiEventJson(stored: StoredEvent): string {
+  let text = apiEventTexts.get(stored);
+  if (text === undefined) {
+    text =
+      `{"id":${stored.id},"kind":${JSON.stringify(stored.kind)},` +
+      `"time":${JSON.stringify(stored.time)},"execId":${JSON.stringify(stored.execId)},` +
+      `"nodeName":${JSON.stringify(stored.nodeName)},"event":${stored.json}}`;
+    apiEventTexts.set(stored, text);
+  }
+  return text;
 }
 
 /** The id of the `source` filter's name; undefined when no source has it (nothing matches). */
@@ -60,9 +78,39 @@ export const eventRouter = router({
     try {
       for await (const stored of events) yield tracked(String(stored.id), toApiEvent(stored));
     } catch (error) {
-      if (!(error instanceof SlowConsumerError)) throw error;
-      ctx.logger.warn({ queueLimit: error.queueLimit }, 'dropped a slow live subscriber');
-      throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: error.message, cause: error });
+      throw slowConsumerAsTrpcError(ctx, error);
+    }
+  }),
+
+  /**
+   * event.live in batches: one message carries every event that matched since the last one
+   * (at most a thousand), as JSON text (LiveEventBatch), tracked by the id of its last event.
+   * liveBatchLink (@proctrail/schema/live-batch-link) turns event.live subscriptions into
+   * these and unpacks them, so a client sees single events and pays one message per batch.
+   */
+  liveBatches: publicProcedure.input(eventLiveInputSchema).subscription(async function* (opts) {
+    const { ctx, input, signal } = opts;
+    const { lastEventId, ...filters } = input;
+    const match = eventMatcher(filters, await sourceIdOf(ctx, filters));
+    const batches = ctx.bus.subscribeBatches({
+      filters,
+      match,
+      lastEventId: lastEventId ? Number(lastEventId) : undefined,
+      signal,
+    });
+    try {
+      for await (const batch of batches) {
+        const message: LiveEventBatch = { events: `[${batch.map(apiEventJson).join(',')}]` };
+        yield tracked(String(batch.at(-1)!.id), message);
+      }
+    } catch (error) {
+      throw slowConsumerAsTrpcError(ctx, error);
     }
   }),
 });
+
+function slowConsumerAsTrpcError(ctx: ApiContext, error: unknown): unknown {
+  if (!(error instanceof SlowConsumerError)) return error;
+  ctx.logger.warn({ queueLimit: error.queueLimit }, 'dropped a slow live subscriber');
+  return new TRPCError({ code: 'TOO_MANY_REQUESTS', message: error.message, cause: error });
+}
