@@ -9,6 +9,7 @@ export * from './tetragon/arguments';
 export * from './tetragon/events';
 export * from './tetragon/parse';
 export * from './tetragon/edges';
+export * from './tetragon/software-loads';
 export * from './tetragon/subjects';
 export * from './exec-id';
 export * from './api/search';

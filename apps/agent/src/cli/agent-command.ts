@@ -11,6 +11,11 @@ import { liveDetections } from '../detection/live-detections';
 import { JsonlExporter } from '../export/jsonl-exporter';
 import { LiveBus } from '../live/live-bus';
 import { createAgentMetrics, type AgentMetrics } from '../metrics/metrics';
+import {
+  formatProblem,
+  loadVulnerabilityRules,
+  type VulnerabilityRule,
+} from '../inventory/vulnerability-rules';
 import { Agent, type AgentCounters } from '../pipeline/agent';
 import { loadPolicySet, type CompiledPolicies } from '../policy/compile';
 import { PolicyLoadError } from '../policy/load-policies';
@@ -40,6 +45,8 @@ interface AgentCommandOptions {
   detections: boolean;
   policy: string[];
   policyDryRun?: boolean;
+  inventory: boolean;
+  vulnerabilities?: string;
 }
 
 export function registerAgentCommand(program: Command): void {
@@ -73,10 +80,25 @@ export function registerAgentCommand(program: Command): void {
         (value: string, list: string[]) => [...list, value],
         [],
       )
-      .option('--policy-dry-run', 'record what the policies would block, block nothing'),
+      .option('--policy-dry-run', 'record what the policies would block, block nothing')
+      .option('--no-inventory', 'do not hash binaries nor record library loads')
+      .option(
+        '--vulnerabilities <dir>',
+        'vulnerable-version rules folder (default: the built-in rules)',
+      ),
   ).action(async (options: AgentCommandOptions) => {
     process.exitCode = await runAgent(options);
   });
+}
+
+/** The vulnerable-version rules; a rule with a problem is logged and left out. */
+function loadAgentVulnerabilityRules(logger: Logger, dir?: string): VulnerabilityRule[] {
+  const loaded = loadVulnerabilityRules(dir);
+  for (const problem of loaded.problems) {
+    logger.warn({ problem: formatProblem(problem) }, 'vulnerability rule rejected');
+  }
+  logger.info({ rules: loaded.rules.length }, 'vulnerable-version rules loaded');
+  return loaded.rules;
 }
 
 async function runAgent(options: AgentCommandOptions): Promise<number> {
@@ -96,8 +118,18 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
     : undefined;
   const nodeName = options.nodeName ?? hostname();
   const detectionBus = new DetectionBus();
+  const vulnerabilities = options.inventory
+    ? loadAgentVulnerabilityRules(logger, options.vulnerabilities)
+    : [];
   const detections = options.detections
-    ? liveDetections({ store, logger, rulesDir: options.rules, bus: detectionBus, metrics })
+    ? liveDetections({
+        store,
+        logger,
+        rulesDir: options.rules,
+        bus: detectionBus,
+        metrics,
+        vulnerabilities,
+      })
     : undefined;
   const policyRegistry = policies
     ? new PolicyRegistry(policies.summaries, (policy, action, outcome) =>
@@ -114,6 +146,7 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
       watchedPaths: [...DEFAULT_WATCHED_PATHS, ...options.watchPath],
       ancestors: options.ancestors,
       policies,
+      inventory: options.inventory && { rules: vulnerabilities },
       sink: {
         publish(events) {
           bus.publish(events);

@@ -4,6 +4,7 @@ import { registerDashboardCommand } from './dashboard-command';
 import { registerDemoCommand } from './demo-command';
 import { registerExportCommand } from './export-command';
 import { registerImportCommand } from './import-command';
+import { registerInventoryCommand } from './inventory-command';
 import { registerPolicyCommand } from './policy-command';
 import { registerRulesCommand } from './rules-command';
 import { registerSearchCommand } from './search-command';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerImportCommand(program);
   registerTreeCommand(program);
   registerSearchCommand(program);
+  registerInventoryCommand(program);
   registerExportCommand(program);
   registerServeCommand(program);
   registerTailCommand(program);

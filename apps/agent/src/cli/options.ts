@@ -30,7 +30,7 @@ function integerOption(name: string, min: number, max: number) {
 }
 
 /** Accepts RFC 3339 times, and dates or times without a zone (read as UTC). */
-function timeOption(value: string): string {
+export function timeOption(value: string): string {
   const withZone = /[zZ]|[+-]\d{2}:\d{2}$/.test(value) ? value : `${value}Z`;
   const full = /^\d{4}-\d{2}-\d{2}Z$/.test(withZone)
     ? withZone.replace('Z', 'T00:00:00Z')

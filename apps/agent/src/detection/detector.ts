@@ -6,7 +6,7 @@ import {
   type TetragonProcess,
 } from '@proctrail/schema';
 import type { IngestItem, SourceInfo, Store, StoredEvent, WriteResult } from '../store/types';
-import { DetectionEngine, type Finding } from './engine';
+import { DetectionEngine, type EngineEvent, type Finding } from './engine';
 
 /**
  * Where the ancestors of an event's process come from: the store (a promise, awaited before
@@ -20,6 +20,11 @@ export type AncestryLookup = (
 export interface DetectorOptions {
   /** Told about every detection stored for the first time: the bus, metrics, logs. */
   onDetections?: (detections: Detection[]) => void;
+  /**
+   * Findings beside the rules', per stored event: vulnerable library loads. Called for
+   * every stored event with an exec_id; cheap checks first.
+   */
+  alsoFind?: (event: EngineEvent) => Finding[];
 }
 
 /** The deepest ancestry a rule looks at. */
@@ -102,17 +107,19 @@ export class Detector {
     const findings: Finding[] = [];
     for (const { item, event } of pairStored(items, result.events)) {
       const process = subjectsOf(item.parsed).process;
-      if (!process?.exec_id || !this.engine.wants(item.parsed)) continue;
+      if (!process?.exec_id) continue;
+      const wanted = this.engine.wants(item.parsed);
+      if (!wanted && !this.options.alsoFind) continue;
       const found = ancestry(item.parsed, process);
       const chain = found instanceof Promise ? await found : undefined;
-      findings.push(
-        ...this.engine.evaluate({
-          eventId: event.id,
-          parsed: item.parsed,
-          time: event.time ?? undefined,
-          ancestors: chain ? () => chain : (found as () => readonly TetragonProcess[]),
-        }),
-      );
+      const engineEvent: EngineEvent = {
+        eventId: event.id,
+        parsed: item.parsed,
+        time: event.time ?? undefined,
+        ancestors: chain ? () => chain : (found as () => readonly TetragonProcess[]),
+      };
+      if (wanted) findings.push(...this.engine.evaluate(engineEvent));
+      if (this.options.alsoFind) findings.push(...this.options.alsoFind(engineEvent));
     }
     if (findings.length === 0) return [];
     const created = await this.store.saveDetections(source, findings);

@@ -7,6 +7,8 @@ import type { DetectionBus } from './detection-bus';
 import { Detector } from './detector';
 import { DetectionEngine } from './engine';
 import { formatProblem, loadRulesDir } from './load-rules';
+import type { VulnerabilityRule } from '../inventory/vulnerability-rules';
+import { vulnerableLoadFinder } from '../inventory/vulnerable-loads';
 
 export interface LiveDetectionsOptions {
   store: Store;
@@ -15,6 +17,8 @@ export interface LiveDetectionsOptions {
   rulesDir?: string;
   bus?: DetectionBus;
   metrics?: AgentMetrics;
+  /** Vulnerable-version rules: a library load they match is a detection too. */
+  vulnerabilities?: readonly VulnerabilityRule[];
 }
 
 /** Counts a detection in proctrail_detections_total and hands it to live subscribers. */
@@ -45,6 +49,9 @@ export function liveDetections(options: LiveDetectionsOptions): {
         logger.info({ rule: d.rule, severity: d.severity, execId: d.execId }, d.title);
       }
     },
+    alsoFind: options.vulnerabilities?.length
+      ? vulnerableLoadFinder(options.vulnerabilities)
+      : undefined,
   });
   return {
     detector,

@@ -39,12 +39,17 @@ function nodeAt(root: Node | null, path: readonly PropertyKey[]): Node | null {
   return node;
 }
 
-function lineOf(root: Node | null, path: readonly PropertyKey[], lines: LineCounter): number {
+export function lineOf(
+  root: Node | null,
+  path: readonly PropertyKey[],
+  lines: LineCounter,
+): number {
   const offset = nodeAt(root, path)?.range?.[0] ?? 0;
   return lines.linePos(offset).line;
 }
 
-function issueProblem(
+/** A zod issue as a problem at the line of the field it names. */
+export function issueProblem(
   file: string,
   root: Node | null,
   lines: LineCounter,

@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { startSensor, type Sensor, type SensorCounters, type SensorRecord } from '@proctrail/bpf';
 import type { TetragonProcess } from '@proctrail/schema';
 import type { Logger } from 'pino';
+import { InventoryTracker, type InventoryCounters } from '../inventory/inventory-tracker';
+import type { VulnerabilityRule } from '../inventory/vulnerability-rules';
 import { BootClock } from '../process/clock';
 import { ProcessCache } from '../process/process-cache';
 import type { CompiledPolicies } from '../policy/compile';
@@ -21,6 +23,11 @@ export interface AgentOptions {
   ancestors?: boolean;
   /** Prevention policies to enforce in the kernel while the agent runs (compilePolicies). */
   policies?: Pick<CompiledPolicies, 'kernel' | 'summaries'>;
+  /**
+   * The software inventory: binary hashes and library loads, matched against these
+   * vulnerable-version rules. On (without rules) unless false.
+   */
+  inventory?: false | { rules: readonly VulnerabilityRule[] };
   /** Where stored events go next: the live bus. */
   sink?: StoredEventSink;
   /** Told about the events built from each sensor batch, before they are stored: metrics. */
@@ -50,6 +57,8 @@ export interface AgentCounters {
   queueDepth: number;
   /** Executions the process cache holds. */
   cachedExecutions: number;
+  /** The software inventory's loads and hashes; absent when it is off. */
+  inventory?: InventoryCounters & { filesHashed: number; hashCacheHits: number };
 }
 
 /**
@@ -65,6 +74,7 @@ export class Agent {
     private readonly cache: ProcessCache,
     private readonly batcher: StoreBatcher,
     private readonly logger: Logger,
+    private readonly inventory: InventoryTracker | undefined,
   ) {}
 
   static async start(options: AgentOptions): Promise<Agent> {
@@ -101,15 +111,26 @@ export class Agent {
     const sensor = await startSensor({
       watchedPaths: options.watchedPaths,
       policies: options.policies?.kernel,
+      hooks: { loads: options.inventory !== false },
     });
+    const inventory =
+      options.inventory === false
+        ? undefined
+        : new InventoryTracker(cache, builder, options.inventory?.rules ?? [], (items) =>
+            batcher.push(items),
+          );
     const running = await store.runningExecutions(source);
     const restored = restoredExecutions(sensor.snapshot, running, clock);
     batcher.push(builder.seed(sensor.snapshot, restored));
-    const agent = new Agent(nodeName, written, source, sensor, cache, batcher, logger);
+    const agent = new Agent(nodeName, written, source, sensor, cache, batcher, logger, inventory);
 
     sensor.on('batch', (records: SensorRecord[]) => {
       const items: IngestItem[] = [];
-      for (const record of records) items.push(...builder.build(record));
+      for (const record of records) {
+        if (record.kind === 'load') inventory?.load(record);
+        else items.push(...builder.build(record));
+      }
+      inventory?.annotateExecs(items);
       options.onBuilt?.(items);
       batcher.push(items);
     });
@@ -131,6 +152,13 @@ export class Agent {
       storeFailures: this.written.storeFailures,
       queueDepth: this.batcher.depth,
       cachedExecutions: this.cache.size,
+      ...(this.inventory && {
+        inventory: {
+          ...this.inventory.counters,
+          filesHashed: this.inventory.facts.counters.hashed,
+          hashCacheHits: this.inventory.facts.counters.hits,
+        },
+      }),
     };
   }
 
@@ -146,6 +174,7 @@ export class Agent {
     if (this.sensor.stopped) return;
     await this.sensor.settle(50, 1000);
     this.sensor.stop();
+    await this.inventory?.settled();
     await this.batcher.stop();
     this.logger.info(
       { stored: this.written.stored, lost: this.sensor.counters().lost },

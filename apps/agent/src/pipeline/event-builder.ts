@@ -379,6 +379,19 @@ export class EventBuilder {
     return bare;
   }
 
+  /**
+   * A process_loader event about a process: the software inventory's library loads and the
+   * hashes of executables that came after their exec.
+   */
+  loaderEvent(entry: CachedExecution, time: string, payload: Record<string, unknown>): IngestItem {
+    return this.item('process_loader', entry, { time }, payload);
+  }
+
+  /** A boot-clock time as an event time. */
+  timeOf(bootNs: bigint): string {
+    return this.time(bootNs);
+  }
+
   private item(
     kind: EventKind,
     entry: CachedExecution,

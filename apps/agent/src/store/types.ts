@@ -2,12 +2,14 @@ import type {
   Detection,
   DetectionFilters,
   EventKind,
+  InventorySearchResult,
   ParsedEvent,
   ProcessNode,
   ProcessTree,
   StatsSummary,
   TetragonProcess,
   ValidEventFilters,
+  ValidInventoryFilters,
   ValidProcessFilters,
 } from '@proctrail/schema';
 import type { Finding } from '../detection/engine';
@@ -133,5 +135,11 @@ export interface Store {
   saveDetections(source: SourceInfo, findings: readonly Finding[]): Promise<Detection[]>;
   /** Stored detections matching `filters`, newest first. */
   detections(filters: DetectionFilters): Promise<Detection[]>;
+  /**
+   * The software inventory (software_loads): loads matching `filters`, newest first, and per
+   * file how many processes loaded it, how many still run, and when it was last loaded.
+   * Optional while a store does not keep the inventory yet; callers say so when absent.
+   */
+  inventory?(filters: ValidInventoryFilters): Promise<InventorySearchResult>;
   close(): Promise<void>;
 }

@@ -13,6 +13,7 @@ import {
   type TetragonProcess,
 } from '@proctrail/schema';
 import type { IngestItem, SourceInfo, WriteResult } from '../types';
+import { SqliteInventoryWriter } from './inventory-writer';
 
 /** Bits of executions.seen: in what role events named the process. */
 export const SEEN_EXEC = 1;
@@ -176,6 +177,7 @@ export class SqliteEventWriter {
   private readonly insertNetwork: Database.Statement;
   private readonly insertFile: Database.Statement;
   private readonly flushSearch: Database.Statement[];
+  private readonly inventory: SqliteInventoryWriter;
   private readonly known = new Map<string, KnownExecution>();
   private readonly writeBatch: (source: SourceInfo, items: readonly IngestItem[]) => WriteResult;
 
@@ -190,6 +192,7 @@ export class SqliteEventWriter {
     this.insertNetwork = db.prepare(INSERT_NETWORK_SQL);
     this.insertFile = db.prepare(INSERT_FILE_SQL);
     this.flushSearch = FLUSH_SEARCH_SQL.map((sql) => db.prepare(sql));
+    this.inventory = new SqliteInventoryWriter(db);
     this.writeBatch = db.transaction((source, items) => this.writeItems(source, items));
     indexPendingExecutions(db);
   }
@@ -266,6 +269,7 @@ export class SqliteEventWriter {
     if (execId && parsed.kind === 'process_exit') this.writeExit(source, parsed, execId, time);
     if (parsed.kind === 'process_exec' && process) this.endReplacedImage(source, process, time);
     this.writeEdges(source, parsed, eventId, execId, time);
+    this.inventory.write(source, parsed, eventId, execId, nodeName, time);
   }
 
   private endReplacedImage(source: SourceInfo, process: TetragonProcess, time: string | null) {

@@ -22,6 +22,9 @@ function deleteEvents(db: Database.Database, idsSql: string, params: unknown[]):
     list,
   );
   db.prepare('DELETE FROM file_edges WHERE event_id IN (SELECT value FROM json_each(?))').run(list);
+  db.prepare('DELETE FROM software_loads WHERE event_id IN (SELECT value FROM json_each(?))').run(
+    list,
+  );
   return db.prepare('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))').run(list)
     .changes;
 }

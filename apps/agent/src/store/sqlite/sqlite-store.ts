@@ -9,6 +9,8 @@ import {
   timeToEpochNs,
   type DetectionFilters,
   type EventBody,
+  type InventorySearchResult,
+  type ValidInventoryFilters,
   type ProcessTree,
   type TetragonProcess,
   type ValidEventFilters,
@@ -19,6 +21,7 @@ import type { Finding } from '../../detection/engine';
 import type { IngestItem, SourceInfo, Store, TimeRange, TreeOptions, WriteResult } from '../types';
 import { SqliteDetectionQueries } from './detection-queries';
 import { SqliteEventWriter } from './event-writer';
+import { searchInventory } from './inventory-queries';
 import { pruneOlderThan, pruneToSize } from './retention';
 import { eventsAfter, sourceNamed } from './event-queries';
 import { processConditions, searchProcesses } from './search';
@@ -273,6 +276,10 @@ export class SqliteStore implements Store {
 
   async detections(filters: DetectionFilters) {
     return this.detectionQueries.list(filters);
+  }
+
+  async inventory(filters: ValidInventoryFilters): Promise<InventorySearchResult> {
+    return searchInventory(this.db, filters);
   }
 
   async close(): Promise<void> {

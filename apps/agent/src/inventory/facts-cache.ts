@@ -1,0 +1,134 @@
+/**
+ * File facts (hashes, build-ids, versions), computed once per file identity (device, inode,
+ * modification time, size) and kept in a bounded cache. Hashing runs in a queue off the event
+ * path, one file at a time: a burst of new binaries waits its turn instead of taking the
+ * agent's thread for all of them at once.
+ */
+import { statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { FileFactsError, identityOf, readFileFacts, type FileFacts } from './file-facts';
+
+export interface FactsCacheOptions {
+  /** Identities kept; the least recently used go first. */
+  maxEntries?: number;
+  /** Files waiting to be hashed at most; beyond, a file is reported unhashed ("overloaded"). */
+  maxQueued?: number;
+}
+
+export interface FactsCacheCounters {
+  hits: number;
+  hashed: number;
+  failed: number;
+  queued: number;
+}
+
+const DEFAULT_MAX_ENTRIES = 8192;
+const DEFAULT_MAX_QUEUED = 10_000;
+
+export class FileFactsCache {
+  private readonly byIdentity = new Map<string, FileFacts>();
+  private readonly pending = new Map<string, Promise<FileFacts>>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private queued = 0;
+  private readonly maxEntries: number;
+  private readonly maxQueued: number;
+  readonly counters: FactsCacheCounters = { hits: 0, hashed: 0, failed: 0, queued: 0 };
+
+  constructor(options: FactsCacheOptions = {}) {
+    this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    this.maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED;
+  }
+
+  get size(): number {
+    return this.byIdentity.size;
+  }
+
+  /**
+   * The facts of the first of `paths` that exists, when its identity is cached: one stat,
+   * no hashing. For building an exec event without waiting.
+   */
+  cached(paths: readonly string[]): FileFacts | undefined {
+    for (const path of paths) {
+      let identity: string;
+      try {
+        identity = identityOf(statSync(path, { bigint: true }));
+      } catch {
+        continue;
+      }
+      return this.hit(identity);
+    }
+    return undefined;
+  }
+
+  /**
+   * The facts of the first of `paths` that can be opened (a /proc alias first, then the path
+   * itself): from the cache, or hashed in the queue. Rejects with FileFactsError, naming
+   * `namedAs`, when none can be read.
+   */
+  async describe(paths: readonly string[], namedAs: string): Promise<FileFacts> {
+    let lastError: unknown;
+    for (const path of paths) {
+      let identity: string;
+      try {
+        identity = identityOf(await stat(path, { bigint: true }));
+      } catch (error) {
+        lastError = error;
+        continue;
+      }
+      const known = this.hit(identity);
+      if (known) return known;
+      return this.hashInQueue(identity, path, namedAs);
+    }
+    this.counters.failed++;
+    throw new FileFactsError(namedAs, 'gone', { cause: lastError });
+  }
+
+  private hit(identity: string): FileFacts | undefined {
+    const facts = this.byIdentity.get(identity);
+    if (!facts) return undefined;
+    // Re-inserted: Map order is then least recently used first.
+    this.byIdentity.delete(identity);
+    this.byIdentity.set(identity, facts);
+    this.counters.hits++;
+    return facts;
+  }
+
+  private hashInQueue(identity: string, path: string, namedAs: string): Promise<FileFacts> {
+    const running = this.pending.get(identity);
+    if (running) return running;
+    if (this.queued >= this.maxQueued) {
+      this.counters.failed++;
+      return Promise.reject(new FileFactsError(namedAs, 'overloaded'));
+    }
+    this.queued++;
+    this.counters.queued++;
+    const job = this.queue.then(() => readFileFacts(path, namedAs));
+    this.queue = job.catch(() => undefined);
+    const done = job.then(
+      (facts) => {
+        this.remember(facts);
+        this.counters.hashed++;
+        return facts;
+      },
+      (error: unknown) => {
+        this.counters.failed++;
+        throw error;
+      },
+    );
+    const settle = () => {
+      this.queued--;
+      this.pending.delete(identity);
+    };
+    done.then(settle, settle);
+    this.pending.set(identity, done);
+    return done;
+  }
+
+  private remember(facts: FileFacts): void {
+    this.byIdentity.delete(facts.identity);
+    this.byIdentity.set(facts.identity, facts);
+    while (this.byIdentity.size > this.maxEntries) {
+      this.byIdentity.delete(this.byIdentity.keys().next().value!);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import type Database from 'better-sqlite3';
+import { softwareLoadOf, type ParsedEvent } from '@proctrail/schema';
+import type { SourceInfo } from '../types';
+
+/**
+ * One row per (source, execution, role, path). A later event about the same load (the hash of
+ * an executable that came after its exec, an import of the same export) fills what the row
+ * lacks and never erases a hash.
+ */
+const UPSERT_LOAD_SQL = `
+INSERT INTO software_loads (source_id, event_id, exec_id, node_name, time, role, path, sha256,
+  build_id, name, version, soname, error, advisories)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (source_id, exec_id, role, path) DO UPDATE SET
+  sha256 = coalesce(sha256, excluded.sha256),
+  build_id = coalesce(build_id, excluded.build_id),
+  name = coalesce(name, excluded.name),
+  version = coalesce(version, excluded.version),
+  soname = coalesce(soname, excluded.soname),
+  error = CASE WHEN coalesce(sha256, excluded.sha256) IS NULL THEN excluded.error END,
+  advisories = coalesce(excluded.advisories, advisories)`;
+
+/** The software inventory's rows, written with the events that carry them. */
+export class SqliteInventoryWriter {
+  private readonly upsertLoad: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.upsertLoad = db.prepare(UPSERT_LOAD_SQL);
+  }
+
+  write(
+    source: SourceInfo,
+    parsed: ParsedEvent,
+    eventId: number,
+    execId: string | null,
+    nodeName: string | null,
+    time: string | null,
+  ): void {
+    if (!execId || (parsed.kind !== 'process_exec' && parsed.kind !== 'process_loader')) return;
+    const load = softwareLoadOf(parsed);
+    if (!load) return;
+    this.upsertLoad.run(
+      source.id,
+      eventId,
+      execId,
+      nodeName,
+      time,
+      load.role,
+      load.path,
+      load.sha256 ?? null,
+      load.buildId ?? null,
+      load.name ?? null,
+      load.version ?? null,
+      load.soname ?? null,
+      load.error ?? null,
+      load.advisories.length ? JSON.stringify(load.advisories) : null,
+    );
+  }
+}
