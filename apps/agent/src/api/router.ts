@@ -1,5 +1,6 @@
 import { detectionRouter } from './routers/detection';
 import { eventRouter } from './routers/event';
+import { inventoryRouter } from './routers/inventory';
 import { policyRouter } from './routers/policy';
 import { processRouter } from './routers/process';
 import { statsRouter } from './routers/stats';
@@ -12,6 +13,7 @@ export const appRouter = router({
   stats: statsRouter,
   detection: detectionRouter,
   policy: policyRouter,
+  inventory: inventoryRouter,
 });
 
 export type AppRouter = typeof appRouter;
