@@ -78,13 +78,14 @@ function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<string> {
 }
 
 /**
- * The manifest facts of the zip open on `fd` (the caller keeps the fd: the same file that was
- * hashed is the one read); undefined when the archive has no manifest. Rejects when the file
- * is not a readable zip.
+ * The manifest facts of the zip open on `fd`, reopened through /proc/self/fd so that the file
+ * hashed is the one read, and so that yauzl, which closes the descriptor it reads, closes its
+ * own (the caller keeps `fd`). Undefined when the archive has no manifest; rejects when the
+ * file is not a readable zip.
  */
 export function readJarManifest(fd: number): Promise<JarManifest | undefined> {
   return new Promise((resolve, reject) => {
-    yauzl.fromFd(fd, { lazyEntries: true, autoClose: false }, (error, zip) => {
+    yauzl.open(`/proc/self/fd/${fd}`, { lazyEntries: true, autoClose: true }, (error, zip) => {
       if (error) return reject(error);
       let seen = 0;
       const finish = (result: JarManifest | undefined, failure?: Error) => {
