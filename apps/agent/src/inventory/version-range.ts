@@ -33,8 +33,12 @@ function qualifierRank(text: string): number {
 }
 
 function compareTokens(a: Token | undefined, b: Token | undefined): number {
-  if (typeof a === 'number' && typeof b === 'number') return Math.sign(a - b);
-  if (typeof a === 'number') return 1; // a number beats a qualifier or an end: 2.0.1 > 2.0-rc
+  // A missing part against a number is a zero: 2 = 2.0, and 2.0-rc1 still comes before 2.
+  if (typeof a === 'number' && (typeof b === 'number' || b === undefined)) {
+    return Math.sign(a - (b ?? 0));
+  }
+  if (typeof b === 'number' && a === undefined) return Math.sign(0 - b);
+  if (typeof a === 'number') return 1; // a number beats a qualifier: 2.0.1 > 2.0-rc1
   if (typeof b === 'number') return -1;
   const rankA = qualifierRank(a ?? '');
   const rankB = qualifierRank(b ?? '');
