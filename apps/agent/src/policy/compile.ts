@@ -66,9 +66,8 @@ function describe(policy: SourcedPolicy): string {
   if (match.process) parts.push(match.process.binary.join(', '));
   if (match.ancestor) parts.push(`under ${match.ancestor.binary.join(', ')}`);
   if (match.selfOrAncestor) {
-    parts.push(
-      `${match.process ? 'as or under' : 'and everything under'} ${match.selfOrAncestor.binary.join(', ')}`,
-    );
+    const binaries = match.selfOrAncestor.binary.join(', ');
+    parts.push(match.process ? `as or under ${binaries}` : `${binaries} and everything under it`);
   }
   if (match.process?.uid) parts.push(`uid ${match.process.uid.join(', ')}`);
   if (match.cgroup) parts.push(`in ${match.cgroup}`);
