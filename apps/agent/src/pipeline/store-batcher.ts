@@ -1,6 +1,8 @@
 import type { IngestItem, SourceInfo, Store, StoredEvent, WriteResult } from '../store/types';
 
 export interface StoreBatcherOptions {
+  /** Events per transaction at most (see MAX_TRANSACTION_EVENTS). */
+  maxTransactionEvents?: number;
   /** Told about every batch written, with the items it was made of: live bus, metrics, rules. */
   onWritten?: (result: WriteResult, latencyMs: number, batch: readonly IngestItem[]) => void;
   /** Told when a write fails; the batch is dropped and counted, the agent keeps running. */
@@ -13,10 +15,20 @@ export interface StoredEventSink {
 }
 
 /**
+ * Events per transaction by default. SQLite writes synchronously on the event loop: a
+ * transaction of 10,000 events held it for half a second, in which no sensor batch was read
+ * and no live event sent. A thousand keeps a write to tens of milliseconds, and a turn of the
+ * loop between transactions lets the sensor and the WebSocket run; measured with
+ * apps/agent/bench/live.bench.ts, the rate stays the same.
+ */
+export const MAX_TRANSACTION_EVENTS = 1_000;
+
+/**
  * Collects events and writes them in batches, one transaction each. A write is scheduled as
  * soon as events arrive (on the next turn of the event loop), so a lone exec is stored and
  * streamed within milliseconds; under load, whatever arrives while a write runs makes up the
- * next batch, so batches grow with the rate. stop() writes whatever is pending.
+ * next batch, so batches grow with the rate, up to maxTransactionEvents, with a turn of the
+ * event loop between two transactions. stop() writes whatever is pending.
  */
 export class StoreBatcher {
   private pending: IngestItem[] = [];
@@ -27,7 +39,11 @@ export class StoreBatcher {
     private readonly store: Store,
     private readonly source: SourceInfo,
     private readonly options: StoreBatcherOptions = {},
-  ) {}
+  ) {
+    this.maxTransactionEvents = options.maxTransactionEvents ?? MAX_TRANSACTION_EVENTS;
+  }
+
+  private readonly maxTransactionEvents: number;
 
   /** Events waiting to be written. */
   get depth(): number {
@@ -46,10 +62,23 @@ export class StoreBatcher {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
     if (this.pending.length === 0) return this.writing;
-    const batch = this.pending;
-    this.pending = [];
-    this.writing = this.writing.then(() => this.write(batch));
+    this.writing = this.writing.then(() => this.drain());
     return this.writing;
+  }
+
+  /** Writes the pending events a transaction at a time, letting the event loop turn between. */
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      let batch = this.pending;
+      if (batch.length > this.maxTransactionEvents) {
+        batch = this.pending.slice(0, this.maxTransactionEvents);
+        this.pending = this.pending.slice(this.maxTransactionEvents);
+      } else {
+        this.pending = [];
+      }
+      await this.write(batch);
+      if (this.pending.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   async stop(): Promise<void> {
