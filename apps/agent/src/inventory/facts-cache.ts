@@ -67,7 +67,7 @@ export class FileFactsCache {
    */
   async describe(paths: readonly string[], namedAs: string): Promise<FileFacts> {
     let lastError: unknown;
-    for (const path of paths) {
+    for (const [index, path] of paths.entries()) {
       let identity: string;
       try {
         identity = identityOf(await stat(path, { bigint: true }));
@@ -77,7 +77,7 @@ export class FileFactsCache {
       }
       const known = this.hit(identity);
       if (known) return known;
-      return this.hashInQueue(identity, path, namedAs);
+      return this.hashInQueue(identity, paths.slice(index), namedAs);
     }
     this.counters.failed++;
     throw new FileFactsError(namedAs, 'gone', { cause: lastError });
@@ -93,7 +93,15 @@ export class FileFactsCache {
     return facts;
   }
 
-  private hashInQueue(identity: string, path: string, namedAs: string): Promise<FileFacts> {
+  /**
+   * Hashes the first of `paths` that can still be opened when the queue reaches it: a
+   * /proc/<pid> alias may be gone by then (the process exited), its path not.
+   */
+  private hashInQueue(
+    identity: string,
+    paths: readonly string[],
+    namedAs: string,
+  ): Promise<FileFacts> {
     const running = this.pending.get(identity);
     if (running) return running;
     if (this.queued >= this.maxQueued) {
@@ -102,7 +110,7 @@ export class FileFactsCache {
     }
     this.queued++;
     this.counters.queued++;
-    const job = this.queue.then(() => readFileFacts(path, namedAs));
+    const job = this.queue.then(() => readFirst(paths, namedAs));
     this.queue = job.catch(() => undefined);
     const done = job.then(
       (facts) => {
@@ -131,4 +139,16 @@ export class FileFactsCache {
       this.byIdentity.delete(this.byIdentity.keys().next().value!);
     }
   }
+}
+
+async function readFirst(paths: readonly string[], namedAs: string): Promise<FileFacts> {
+  for (const [index, path] of paths.entries()) {
+    try {
+      return await readFileFacts(path, namedAs);
+    } catch (error) {
+      const gone = error instanceof FileFactsError && error.reason === 'gone';
+      if (!gone || index === paths.length - 1) throw error;
+    }
+  }
+  throw new FileFactsError(namedAs, 'gone');
 }

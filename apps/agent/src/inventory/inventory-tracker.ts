@@ -5,20 +5,25 @@
  * - Exec events get `process.binary_hash` at once when the binary's identity is cached (one
  *   stat). Otherwise the binary is hashed in the facts queue and the hash arrives as a
  *   process_loader event with role "executable"; later events of that process carry it too.
- * - Library loads become one process_loader event per (execution, path), after their file is
- *   hashed, with its build-id, version facts and the advisories of the vulnerable-version rules
- *   it matches.
- * Files are read through /proc/<pid>/exe and /proc/<pid>/root while the process lives (the
- * very file it ran, even deleted, a memfd, or in another mount namespace), else by path.
+ * - Library loads, once per (execution, path), become inventory rows (Store.writeSoftwareLoads)
+ *   with the file's hash, build-id, version facts and the advisories of the vulnerable-version
+ *   rules it matches. Why rows, not an event per load: a build starts thousands of short
+ *   processes that each load the same few libraries, and a full event per load (process,
+ *   parent, JSON, digest) cost the host far more than a row. A library that matches a rule
+ *   also becomes a process_loader event (the detection's evidence, the live tail); with
+ *   `loaderEvents: 'all'` every load does, as Tetragon's loader sensor reports them.
+ * Files are read through /proc/<pid>/exe and, for a process in another mount namespace,
+ * /proc/<pid>/root while the process lives (the file it ran even when deleted or a memfd),
+ * else by path. Identity checks are one stat on the agent's thread; hashing is queued.
  */
 import type { LoadRecord } from '@proctrail/bpf';
 import type { TetragonProcess } from '@proctrail/schema';
 import type { EventBuilder } from '../pipeline/event-builder';
-import type { ProcessCache } from '../process/process-cache';
-import type { IngestItem } from '../store/types';
+import type { CachedExecution, ProcessCache } from '../process/process-cache';
+import type { IngestItem, SoftwareLoadRow } from '../store/types';
 import { FileFactsCache } from './facts-cache';
 import { FileFactsError, type FileFacts } from './file-facts';
-import { softwareOf } from './software';
+import { softwareOf, type SoftwareFacts } from './software';
 import { vulnerabilitiesOf, type VulnerabilityRule } from './vulnerability-rules';
 
 /** (execution, path) pairs remembered for deduplication; cleared whole when full. */
@@ -34,10 +39,32 @@ export interface InventoryCounters {
   unhashed: number;
 }
 
+export interface InventoryTrackerOptions {
+  nodeName: string;
+  rules: readonly VulnerabilityRule[];
+  /** Where events made after hashing go: the store batcher. */
+  emit: (items: IngestItem[]) => void;
+  /** Where library load rows go, a batch at a time. */
+  writeLoads: (rows: SoftwareLoadRow[]) => Promise<void>;
+  /** Which library loads also become process_loader events. Default: vulnerable ones. */
+  loaderEvents?: 'vulnerable' | 'all';
+  facts?: FileFactsCache;
+}
+
+/** What a file is, derived once per file identity. */
+interface Derived {
+  software?: SoftwareFacts;
+  advisories: string[];
+}
+
 export class InventoryTracker {
   private readonly seenLoads = new Set<string>();
-  /** Hashes not finished yet: stop() waits for them, so that their events are stored. */
+  private readonly derived = new WeakMap<FileFacts, Derived>();
+  /** Hashes and writes not finished yet: stop() waits for them. */
   private readonly outstanding = new Set<Promise<unknown>>();
+  private pendingRows: SoftwareLoadRow[] = [];
+  private flushScheduled = false;
+  readonly facts: FileFactsCache;
   readonly counters: InventoryCounters = {
     loads: 0,
     duplicateLoads: 0,
@@ -50,20 +77,17 @@ export class InventoryTracker {
   constructor(
     private readonly cache: ProcessCache,
     private readonly builder: EventBuilder,
-    private readonly rules: readonly VulnerabilityRule[],
-    /** Where the events made later (after hashing) go: the store batcher. */
-    private readonly emit: (items: IngestItem[]) => void,
-    readonly facts: FileFactsCache = new FileFactsCache(),
-  ) {}
-
-  /** Resolves when every file queued so far is hashed and its event emitted. */
-  async settled(): Promise<void> {
-    while (this.outstanding.size > 0) await Promise.allSettled([...this.outstanding]);
+    private readonly options: InventoryTrackerOptions,
+  ) {
+    this.facts = options.facts ?? new FileFactsCache();
   }
 
-  private track(work: Promise<unknown>): void {
-    this.outstanding.add(work);
-    void work.finally(() => this.outstanding.delete(work));
+  /** Resolves when every file queued so far is hashed, and its event and row handed on. */
+  async settled(): Promise<void> {
+    while (this.outstanding.size > 0 || this.pendingRows.length > 0) {
+      if (this.pendingRows.length > 0) this.flush();
+      await Promise.allSettled([...this.outstanding]);
+    }
   }
 
   /** Gives this batch's exec events their binary's hash, or queues the binary for hashing. */
@@ -72,7 +96,7 @@ export class InventoryTracker {
       if (item.parsed.kind !== 'process_exec') continue;
       const process = (item.parsed.body as { process?: TetragonProcess }).process;
       if (!process?.binary || !process.pid || !process.exec_id) continue;
-      const paths = this.binaryPaths(process);
+      const paths = binaryPaths(process);
       const known = this.facts.cached(paths);
       if (known) {
         process.binary_hash = hashOf(known);
@@ -99,84 +123,144 @@ export class InventoryTracker {
     this.seenLoads.add(key);
     this.counters.loads++;
 
-    const paths = [`/proc/${record.pid}/root${record.path}`, record.path];
+    const inOtherMountNamespace = entry.process.ns?.mnt?.is_host === false;
+    const paths = inOtherMountNamespace
+      ? [`/proc/${record.pid}/root${record.path}`, record.path]
+      : [record.path];
+    const known = this.facts.cached(paths);
+    if (known) {
+      this.recordLoad(entry, record, known);
+      return;
+    }
     this.track(
       this.facts.describe(paths, record.path).then(
-        (facts) => this.emit([this.loaderItem(entry, record, facts)]),
+        (facts) => this.recordLoad(entry, record, facts),
         (error: unknown) => {
           this.counters.unhashed++;
-          this.emit([this.loaderItem(entry, record, undefined, reasonOf(error))]);
+          this.recordLoad(entry, record, undefined, reasonOf(error));
         },
       ),
     );
   }
 
-  private binaryPaths(process: TetragonProcess): string[] {
-    const exe = `/proc/${process.pid}/exe`;
-    // A deleted binary or a memfd has no path to fall back on: only the process's own link.
-    return process.binary_properties?.file ? [exe] : [exe, process.binary!];
+  private track(work: Promise<unknown>): void {
+    this.outstanding.add(work);
+    void work.finally(() => this.outstanding.delete(work));
+  }
+
+  private derive(path: string, facts: FileFacts): Derived {
+    let found = this.derived.get(facts);
+    if (found) return found;
+    const software = softwareOf(path, facts);
+    const names = [software?.name, software?.title, software?.bundle_name, software?.soname];
+    const matched = vulnerabilitiesOf(
+      { names: names.filter((n): n is string => !!n), version: software?.version },
+      this.options.rules,
+    );
+    found = { software, advisories: [...new Set(matched.flatMap((r) => r.advisories))] };
+    this.derived.set(facts, found);
+    return found;
+  }
+
+  private recordLoad(
+    entry: CachedExecution,
+    record: LoadRecord,
+    facts: FileFacts | undefined,
+    error?: string,
+  ): void {
+    const derived = facts ? this.derive(record.path, facts) : { advisories: [] };
+    const time = this.builder.timeOf(record.ktimeNs);
+    const row: SoftwareLoadRow = {
+      execId: entry.execId,
+      nodeName: this.options.nodeName,
+      time,
+      role: 'library',
+      path: record.path,
+      sha256: facts?.sha256,
+      buildId: facts?.buildId,
+      name: derived.software?.name,
+      version: derived.software?.version,
+      soname: facts?.soname,
+      error,
+      advisories: derived.advisories,
+    };
+    this.pendingRows.push(row);
+    this.scheduleFlush();
+    if (derived.advisories.length > 0 || this.options.loaderEvents === 'all') {
+      this.options.emit([this.loaderItem(entry, time, record.path, facts, derived, error)]);
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pendingRows.length === 0) return;
+    const rows = this.pendingRows;
+    this.pendingRows = [];
+    this.track(this.options.writeLoads(rows));
   }
 
   private hashLater(process: TetragonProcess, paths: string[], time: string): void {
     const entry = this.cache.byId(process.exec_id);
+    const done = (hash: NonNullable<TetragonProcess['binary_hash']>) => {
+      process.binary_hash = hash;
+      if (entry) this.options.emit([this.executableItem(entry, process, time, hash)]);
+    };
     this.track(
       this.facts.describe(paths, process.binary!).then(
         (facts) => {
           this.counters.execHashesLater++;
-          process.binary_hash = hashOf(facts);
-          if (entry) this.emit([this.executableItem(entry, process, time, hashOf(facts))]);
+          done(hashOf(facts));
         },
         (error: unknown) => {
           this.counters.unhashed++;
-          const hash = { error: reasonOf(error) };
-          process.binary_hash = hash;
-          if (entry) this.emit([this.executableItem(entry, process, time, hash)]);
+          done({ error: reasonOf(error) });
         },
       ),
     );
   }
 
   private executableItem(
-    entry: Parameters<EventBuilder['loaderEvent']>[0],
+    entry: CachedExecution,
     process: TetragonProcess,
     time: string,
-    hash: TetragonProcess['binary_hash'],
+    hash: NonNullable<TetragonProcess['binary_hash']>,
   ): IngestItem {
     const payload: Record<string, unknown> = { path: process.binary, role: 'executable', hash };
-    if (hash?.build_id) payload.buildid = Buffer.from(hash.build_id, 'hex').toString('base64');
+    if (hash.build_id) payload.buildid = Buffer.from(hash.build_id, 'hex').toString('base64');
     return this.builder.loaderEvent(entry, time, payload);
   }
 
   private loaderItem(
-    entry: Parameters<EventBuilder['loaderEvent']>[0],
-    record: LoadRecord,
+    entry: CachedExecution,
+    time: string,
+    path: string,
     facts: FileFacts | undefined,
-    error?: string,
+    derived: Derived,
+    error: string | undefined,
   ): IngestItem {
-    const time = this.builder.timeOf(record.ktimeNs);
-    const payload: Record<string, unknown> = { path: record.path };
+    const payload: Record<string, unknown> = { path };
     if (!facts) {
       payload.hash = { error };
       return this.builder.loaderEvent(entry, time, payload);
     }
     if (facts.buildId) payload.buildid = Buffer.from(facts.buildId, 'hex').toString('base64');
     payload.hash = hashOf(facts);
-    const software = softwareOf(record.path, facts);
-    if (software) {
-      payload.software = software;
-      const matched = vulnerabilitiesOf(
-        {
-          names: [software.name, software.title, software.bundle_name, software.soname].filter(
-            (name): name is string => !!name,
-          ),
-          version: software.version,
-        },
-        this.rules,
-      );
-      if (matched.length) payload.advisories = [...new Set(matched.flatMap((r) => r.advisories))];
-    }
+    if (derived.software) payload.software = derived.software;
+    if (derived.advisories.length) payload.advisories = derived.advisories;
     return this.builder.loaderEvent(entry, time, payload);
   }
+}
+
+function binaryPaths(process: TetragonProcess): string[] {
+  const exe = `/proc/${process.pid}/exe`;
+  // A deleted binary or a memfd has no path to fall back on: only the process's own link.
+  return process.binary_properties?.file ? [exe] : [exe, process.binary!];
 }
 
 function hashOf(facts: FileFacts): NonNullable<TetragonProcess['binary_hash']> {

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { startSensor, type Sensor, type SensorCounters, type SensorRecord } from '@proctrail/bpf';
 import type { TetragonProcess } from '@proctrail/schema';
 import type { Logger } from 'pino';
+import type { FileFactsCache } from '../inventory/facts-cache';
 import { InventoryTracker, type InventoryCounters } from '../inventory/inventory-tracker';
 import type { VulnerabilityRule } from '../inventory/vulnerability-rules';
 import { BootClock } from '../process/clock';
@@ -25,9 +26,17 @@ export interface AgentOptions {
   policies?: Pick<CompiledPolicies, 'kernel' | 'summaries'>;
   /**
    * The software inventory: binary hashes and library loads, matched against these
-   * vulnerable-version rules. On (without rules) unless false.
+   * vulnerable-version rules. On (without rules) unless false. `loaderEvents: 'all'` makes
+   * every library load a process_loader event, not only the vulnerable ones. `facts` shares a
+   * hash cache between agents (benchmarks).
    */
-  inventory?: false | { rules: readonly VulnerabilityRule[] };
+  inventory?:
+    | false
+    | {
+        rules: readonly VulnerabilityRule[];
+        loaderEvents?: 'vulnerable' | 'all';
+        facts?: FileFactsCache;
+      };
   /** Where stored events go next: the live bus. */
   sink?: StoredEventSink;
   /** Told about the events built from each sensor batch, before they are stored: metrics. */
@@ -113,12 +122,26 @@ export class Agent {
       policies: options.policies?.kernel,
       hooks: { loads: options.inventory !== false },
     });
+    if (options.inventory !== false && !store.writeSoftwareLoads) {
+      logger.warn('this store keeps no library loads: the inventory has executables only');
+    }
     const inventory =
       options.inventory === false
         ? undefined
-        : new InventoryTracker(cache, builder, options.inventory?.rules ?? [], (items) =>
-            batcher.push(items),
-          );
+        : new InventoryTracker(cache, builder, {
+            nodeName,
+            rules: options.inventory?.rules ?? [],
+            loaderEvents: options.inventory?.loaderEvents,
+            facts: options.inventory?.facts,
+            emit: (items) => batcher.push(items),
+            writeLoads: async (rows) => {
+              try {
+                await store.writeSoftwareLoads?.(source, rows);
+              } catch (error) {
+                logger.error({ err: error, dropped: rows.length }, 'library loads not stored');
+              }
+            },
+          });
     const running = await store.runningExecutions(source);
     const restored = restoredExecutions(sensor.snapshot, running, clock);
     batcher.push(builder.seed(sensor.snapshot, restored));

@@ -5,6 +5,7 @@ import type {
   InventorySearchResult,
   ParsedEvent,
   ProcessNode,
+  SoftwareLoad,
   ProcessTree,
   StatsSummary,
   TetragonProcess,
@@ -13,6 +14,14 @@ import type {
   ValidProcessFilters,
 } from '@proctrail/schema';
 import type { Finding } from '../detection/engine';
+
+/** A software load of one execution, for Store.writeSoftwareLoads. */
+export interface SoftwareLoadRow extends SoftwareLoad {
+  execId: string;
+  nodeName?: string;
+  /** When it was loaded, RFC 3339 (the store keeps its sortable form). */
+  time?: string;
+}
 
 /** One event on its way into a store: validated, with the JSON it came from. */
 export interface IngestItem {
@@ -143,3 +152,9 @@ export interface Store {
   inventory?(filters: ValidInventoryFilters): Promise<InventorySearchResult>;
   close(): Promise<void>;
 }
+  /**
+   * Stores library loads the agent recorded without an event of their own (the compact form:
+   * a row per load rather than a process_loader event per load). One row per (source,
+   * exec_id, role, path), as the rows events make.
+   */
+  writeSoftwareLoads?(source: SourceInfo, loads: readonly SoftwareLoadRow[]): Promise<void>;

@@ -1,6 +1,17 @@
 import type Database from 'better-sqlite3';
-import { softwareLoadOf, type ParsedEvent } from '@proctrail/schema';
-import type { SourceInfo } from '../types';
+import {
+  softwareLoadOf,
+  toSortableTime,
+  type ParsedEvent,
+  type SoftwareLoad,
+} from '@proctrail/schema';
+import type { SoftwareLoadRow, SourceInfo } from '../types';
+
+/**
+ * software_loads.event_id of a row written without an event (Store.writeSoftwareLoads): the
+ * compact form of a library load. Retention removes such rows by their time.
+ */
+export const NO_EVENT_ID = 0;
 
 /**
  * One row per (source, execution, role, path). A later event about the same load (the hash of
@@ -23,9 +34,23 @@ ON CONFLICT (source_id, exec_id, role, path) DO UPDATE SET
 /** The software inventory's rows, written with the events that carry them. */
 export class SqliteInventoryWriter {
   private readonly upsertLoad: Database.Statement;
+  private readonly writeRowsAtOnce: (source: SourceInfo, rows: readonly SoftwareLoadRow[]) => void;
 
   constructor(db: Database.Database) {
     this.upsertLoad = db.prepare(UPSERT_LOAD_SQL);
+    this.writeRowsAtOnce = db.transaction(
+      (source: SourceInfo, rows: readonly SoftwareLoadRow[]) => {
+        for (const row of rows) {
+          const time = row.time ? (toSortableTime(row.time) ?? null) : null;
+          this.run(source, NO_EVENT_ID, row.execId, row.nodeName ?? null, time, row);
+        }
+      },
+    );
+  }
+
+  /** Loads recorded without events, in one transaction. */
+  writeRows(source: SourceInfo, rows: readonly SoftwareLoadRow[]): void {
+    this.writeRowsAtOnce(source, rows);
   }
 
   write(
@@ -38,7 +63,17 @@ export class SqliteInventoryWriter {
   ): void {
     if (!execId || (parsed.kind !== 'process_exec' && parsed.kind !== 'process_loader')) return;
     const load = softwareLoadOf(parsed);
-    if (!load) return;
+    if (load) this.run(source, eventId, execId, nodeName, time, load);
+  }
+
+  private run(
+    source: SourceInfo,
+    eventId: number,
+    execId: string,
+    nodeName: string | null,
+    time: string | null,
+    load: SoftwareLoad,
+  ): void {
     this.upsertLoad.run(
       source.id,
       eventId,

@@ -18,10 +18,19 @@ import {
 } from '@proctrail/schema';
 import { StoreError } from '../errors';
 import type { Finding } from '../../detection/engine';
-import type { IngestItem, SourceInfo, Store, TimeRange, TreeOptions, WriteResult } from '../types';
+import type {
+  IngestItem,
+  SoftwareLoadRow,
+  SourceInfo,
+  Store,
+  TimeRange,
+  TreeOptions,
+  WriteResult,
+} from '../types';
 import { SqliteDetectionQueries } from './detection-queries';
 import { SqliteEventWriter } from './event-writer';
 import { searchInventory } from './inventory-queries';
+import { SqliteInventoryWriter } from './inventory-writer';
 import { pruneOlderThan, pruneToSize } from './retention';
 import { eventsAfter, sourceNamed } from './event-queries';
 import { processConditions, searchProcesses } from './search';
@@ -289,3 +298,10 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 }
+  async writeSoftwareLoads(source: SourceInfo, loads: readonly SoftwareLoadRow[]): Promise<void> {
+    this.inventoryWriter ??= new SqliteInventoryWriter(this.db);
+    this.inventoryWriter.writeRows(source, loads);
+  }
+
+  private inventoryWriter: SqliteInventoryWriter | undefined;
+
