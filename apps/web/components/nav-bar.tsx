@@ -9,6 +9,7 @@ const PAGES = [
   { href: '/', label: 'Overview' },
   { href: '/live', label: 'Live' },
   { href: '/search', label: 'Search' },
+  { href: '/inventory', label: 'Inventory' },
 ];
 
 /** Is the key press aimed at a text field (where "/" is just a character)? */

@@ -19,6 +19,7 @@ import { DEFAULT_MAX_DESCENDANTS, fetchTree, treeInputOf } from '../state/tree-q
 import { processHref } from '../state/url-filters';
 import { download } from './download';
 import { EventTimeline } from './event-timeline';
+import { ProcessLoads } from './inventory-view';
 import { TreeLegend } from './legend';
 import { NodeDetails } from './process-details';
 import { TreeCanvas } from './tree-canvas';
@@ -240,6 +241,7 @@ export function ProcessView() {
           />
         )}
       </div>
+      <ProcessLoads execId={timelineProcess.exec_id} />
       <EventTimeline execId={timelineProcess.exec_id} source={timelineProcess.source} />
       <details>
         <summary>Raw JSON of {target.exec_id}</summary>

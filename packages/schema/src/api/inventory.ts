@@ -15,6 +15,8 @@ export const inventorySearchInputSchema = z
       .transform((h) => h.toLowerCase())
       .optional(),
     node: z.string().min(1).optional(),
+    /** Only what this execution ran and loaded: the process page. */
+    execId: z.string().min(1).max(512).optional(),
     /** Loads at or after this time; with `until`, loads within the range. */
     since: timestamp.optional(),
     until: timestamp.optional(),

@@ -72,6 +72,10 @@ function conditions(filters: ValidInventoryFilters, params: unknown[]): string[]
     where.push('l.node_name = ?');
     params.push(filters.node);
   }
+  if (filters.execId) {
+    where.push('l.exec_id = ?');
+    params.push(filters.execId);
+  }
   const since = filters.since ? toSortableTime(filters.since) : undefined;
   if (since) {
     where.push('l.time >= ?');
