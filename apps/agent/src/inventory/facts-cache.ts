@@ -23,10 +23,19 @@ export interface FactsCacheCounters {
 }
 
 const DEFAULT_MAX_ENTRIES = 8192;
+/**
+ * How long a path's identity is trusted without another stat. A build starts hundreds of
+ * processes a second that load the same libraries; one stat per path per interval is enough.
+ * Limitation: a library rewritten in place is seen with its old hash by the loads of the
+ * following second at most. /proc aliases are never remembered (pids are reused).
+ */
+const IDENTITY_TRUSTED_MS = 1000;
+const REMEMBERED_PATHS_MAX = 16_384;
 const DEFAULT_MAX_QUEUED = 10_000;
 
 export class FileFactsCache {
   private readonly byIdentity = new Map<string, FileFacts>();
+  private readonly recentIdentity = new Map<string, { identity: string; atMs: number }>();
   private readonly pending = new Map<string, Promise<FileFacts>>();
   private queue: Promise<unknown> = Promise.resolve();
   private queued = 0;
@@ -45,19 +54,30 @@ export class FileFactsCache {
 
   /**
    * The facts of the first of `paths` that exists, when its identity is cached: one stat,
-   * no hashing. For building an exec event without waiting.
+   * no hashing. For building an exec event without waiting. `trustRecent`: a path stat'ed
+   * within the last second is not stat'ed again (library loads; never executables, whose
+   * rewrite in place must show at the next exec).
    */
-  cached(paths: readonly string[]): FileFacts | undefined {
+  cached(paths: readonly string[], options: { trustRecent?: boolean } = {}): FileFacts | undefined {
+    const nowMs = Date.now();
     for (const path of paths) {
+      const recent = options.trustRecent ? this.recentIdentity.get(path) : undefined;
+      if (recent && nowMs - recent.atMs < IDENTITY_TRUSTED_MS) return this.hit(recent.identity);
       let identity: string;
       try {
         identity = identityOf(statSync(path, { bigint: true }));
       } catch {
         continue;
       }
+      if (!path.startsWith('/proc/')) this.rememberIdentity(path, identity, nowMs);
       return this.hit(identity);
     }
     return undefined;
+  }
+
+  private rememberIdentity(path: string, identity: string, atMs: number): void {
+    if (this.recentIdentity.size >= REMEMBERED_PATHS_MAX) this.recentIdentity.clear();
+    this.recentIdentity.set(path, { identity, atMs });
   }
 
   /**

@@ -127,7 +127,7 @@ export class InventoryTracker {
     const paths = inOtherMountNamespace
       ? [`/proc/${record.pid}/root${record.path}`, record.path]
       : [record.path];
-    const known = this.facts.cached(paths);
+    const known = this.facts.cached(paths, { trustRecent: true });
     if (known) {
       this.recordLoad(entry, record, known);
       return;
