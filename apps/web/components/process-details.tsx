@@ -4,7 +4,7 @@ import Link from 'next/link';
 import type { Detection, ProcessNode } from '@proctrail/schema';
 import { processFlags } from '@proctrail/schema';
 import type { GraphNode } from '../graph/process-graph';
-import { exitLabel, fileLabel, networkLabel } from '../graph/labels';
+import { exitDetail, fileLabel, networkLabel } from '../graph/labels';
 import { processHref } from '../state/url-filters';
 import { DetectionList } from './detection-list';
 
@@ -41,10 +41,7 @@ function ProcessFields({ process }: { process: ProcessNode }) {
       </dd>
       <Row name="relation" value={process.relation} />
       <Row name="start" value={process.start_time} />
-      <Row
-        name="exit"
-        value={`${exitLabel(process)}${process.exit?.time ? ` at ${process.exit.time}` : ''}`}
-      />
+      <Row name="exit" value={exitDetail(process)} />
       <Row name="node" value={process.node_name} />
       <Row name="source" value={process.source} />
       <Row name="pod" value={pod?.name ? `${pod.namespace ?? ''}/${pod.name}` : undefined} />

@@ -1,4 +1,5 @@
 import {
+  endedUnseenText,
   replacedByExec,
   type ProcessFileEdge,
   type ProcessNetworkEdge,
@@ -21,12 +22,22 @@ export function processLabel(process: ProcessNode): string {
   return `${baseName(process.binary)} (${process.pid ?? '?'})`;
 }
 
-/** Exited with a code or a signal, replaced by an exec, or still running (no exit seen). */
+/**
+ * Exited with a code or a signal, replaced by an exec, ended while the agent was down (no
+ * code known), or still running (no exit seen).
+ */
 export function exitLabel(process: ProcessNode): string {
   if (!process.exit) return process.placeholder ? 'never seen' : 'running';
+  if (process.exit.unseen) return 'ended unseen';
   if (process.exit.signal) return `killed ${process.exit.signal}`;
   if (replacedByExec(process.exit)) return 'replaced by exec';
   return `exit ${process.exit.status ?? 0}`;
+}
+
+/** The exit row of the details: the label and when, or between which times for an unseen end. */
+export function exitDetail(process: ProcessNode): string {
+  if (process.exit?.unseen) return endedUnseenText(process.exit);
+  return `${exitLabel(process)}${process.exit?.time ? ` at ${process.exit.time}` : ''}`;
 }
 
 function endpoint(address: string | undefined, port: number | undefined): string {

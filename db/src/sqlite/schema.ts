@@ -48,6 +48,12 @@ export const executions = sqliteTable(
     exitTime: text('exit_time'),
     exitStatus: integer('exit_status'),
     exitSignal: text('exit_signal'),
+    /**
+     * Set when the execution ended while no agent watched (found gone at an agent's start): no
+     * status or signal is known. The end lies between this time (the last the previous run of
+     * the agent was seen watching) and exit_time (the start of the run that found it gone).
+     */
+    endedUnseenAfter: text('ended_unseen_after'),
   },
   (t) => [
     uniqueIndex('executions_source_exec_id').on(t.sourceId, t.execId),

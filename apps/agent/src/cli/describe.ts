@@ -1,4 +1,5 @@
 import {
+  endedUnseenText,
   replacedByExec,
   type ProcessFileEdge,
   type ProcessNetworkEdge,
@@ -17,6 +18,7 @@ const RELATION_MARKS: Record<ProcessNode['relation'], string> = {
 
 function exitText(node: ProcessNode): string {
   if (!node.exit) return '';
+  if (node.exit.unseen) return ` ${endedUnseenText(node.exit)} (no exit code known)`;
   if (node.exit.signal) return ` exited: ${node.exit.signal}`;
   if (replacedByExec(node.exit)) return ' replaced by exec';
   return ` exited: ${node.exit.status ?? 0}`;

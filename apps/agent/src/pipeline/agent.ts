@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { startSensor, type Sensor, type SensorCounters, type SensorRecord } from '@proctrail/bpf';
-import type { TetragonProcess } from '@proctrail/schema';
+import { toSortableTime, type TetragonProcess } from '@proctrail/schema';
 import type { Logger } from 'pino';
 import type { FileFactsCache } from '../inventory/facts-cache';
 import { InventoryTracker, type InventoryCounters } from '../inventory/inventory-tracker';
@@ -142,8 +142,17 @@ export class Agent {
               }
             },
           });
+    const foundGoneAt = toSortableTime(new Date().toISOString())!;
     const running = await store.runningExecutions(source);
     const restored = restoredExecutions(sensor.snapshot, running, clock);
+    // What the previous run saw start and not end, and is not running now, ended unseen.
+    const stillRunning = new Set([...restored.values()].map((process) => process.exec_id));
+    const gone = running.filter((process) => !stillRunning.has(process.exec_id));
+    const endedUnseen = await store.endUnseen(
+      source,
+      gone.map((process) => process.exec_id!),
+      foundGoneAt,
+    );
     batcher.push(builder.seed(sensor.snapshot, restored));
     const agent = new Agent(nodeName, written, source, sensor, cache, batcher, logger, inventory);
 
@@ -159,7 +168,7 @@ export class Agent {
     });
     sensor.on('error', (error) => logger.error({ err: error }, 'building events failed'));
     logger.info(
-      { node: nodeName, snapshot: sensor.snapshot.length, restored: restored.size },
+      { node: nodeName, snapshot: sensor.snapshot.length, restored: restored.size, endedUnseen },
       'agent started',
     );
     for (const policy of options.policies?.summaries ?? []) {

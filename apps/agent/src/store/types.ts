@@ -111,6 +111,13 @@ export interface Store {
    * a restart, the agent gives the processes still running the exec_ids they had.
    */
   runningExecutions(source: SourceInfo): Promise<TetragonProcess[]>;
+  /**
+   * Marks open executions of a source as ended while no agent watched: found gone when the
+   * agent started at `foundGoneAt` (sortable time). Their exit time becomes `foundGoneAt`, the
+   * latest they can have ended, and the earliest is the time of the source's last stored event
+   * (no earlier than their own start). Returns how many it marked.
+   */
+  endUnseen(source: SourceInfo, execIds: readonly string[], foundGoneAt: string): Promise<number>;
   counts(): Promise<{
     events: number;
     executions: number;
@@ -150,11 +157,11 @@ export interface Store {
    * Optional while a store does not keep the inventory yet; callers say so when absent.
    */
   inventory?(filters: ValidInventoryFilters): Promise<InventorySearchResult>;
-  close(): Promise<void>;
-}
   /**
    * Stores library loads the agent recorded without an event of their own (the compact form:
    * a row per load rather than a process_loader event per load). One row per (source,
    * exec_id, role, path), as the rows events make.
    */
   writeSoftwareLoads?(source: SourceInfo, loads: readonly SoftwareLoadRow[]): Promise<void>;
+  close(): Promise<void>;
+}

@@ -14,17 +14,30 @@ export type ProcessRelation = 'fork+exec' | 're-exec' | 'fork-only' | 'procfs' |
 
 /**
  * How an execution ended: a status (0 for a clean exit), or a signal; or neither, with a
- * time, when the pid exec'd another image (the execution was replaced, the process lives on).
+ * time, when the pid exec'd another image (the execution was replaced, the process lives on);
+ * or `unseen`: it ended while no agent was watching, found gone when the agent started again.
  */
 export interface ProcessExit {
+  /** When it ended; for an unseen end, the latest it can have ended (the agent's start). */
   time?: string;
   status?: number;
   signal?: string;
+  /** Ended while the agent was down: no status or signal is known. */
+  unseen?: boolean;
+  /** For an unseen end, the earliest it can have ended: the last time the agent watched. */
+  unseenAfter?: string;
 }
 
 /** Whether an execution ended because its pid exec'd another image. */
 export function replacedByExec(exit: ProcessExit | undefined): boolean {
-  return exit !== undefined && exit.status === undefined && !exit.signal;
+  return exit !== undefined && !exit.unseen && exit.status === undefined && !exit.signal;
+}
+
+/** How an unseen end reads: "ended unseen between A and B" (times as stored). */
+export function endedUnseenText(exit: ProcessExit): string {
+  const between =
+    exit.unseenAfter && exit.time ? ` between ${exit.unseenAfter} and ${exit.time}` : '';
+  return `ended unseen${between}`;
 }
 
 /**

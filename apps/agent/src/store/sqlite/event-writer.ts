@@ -103,7 +103,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT DO NOTHING`;
 
 const SET_EXIT_SQL = `
-UPDATE executions SET exit_time = ?, exit_status = ?, exit_signal = ?
+UPDATE executions SET exit_time = ?, exit_status = ?, exit_signal = ?, ended_unseen_after = NULL
 WHERE source_id = ? AND exec_id = ?`;
 
 /**

@@ -22,13 +22,14 @@ export interface ExecutionRow {
   exitTime: string | null;
   exitStatus: number | null;
   exitSignal: string | null;
+  endedUnseenAfter: string | null;
 }
 
 export const EXECUTION_COLUMNS = `
   s.name AS sourceName, e.exec_id AS execId, e.parent_exec_id AS parentExecId,
   e.node_name AS nodeName, e.pid AS pid, e.binary AS binary, e.flags AS flags, e.seen AS seen,
   e.process_json AS processJson, e.exit_time AS exitTime, e.exit_status AS exitStatus,
-  e.exit_signal AS exitSignal`;
+  e.exit_signal AS exitSignal, e.ended_unseen_after AS endedUnseenAfter`;
 
 /** Whether the process itself was ever seen, rather than only named by its children. */
 export function isPlaceholder(row: Pick<ExecutionRow, 'seen'>): boolean {
@@ -74,6 +75,10 @@ export function toProcessNode(
     if (row.exitTime) node.exit.time = row.exitTime;
     if (row.exitStatus !== null) node.exit.status = row.exitStatus;
     if (row.exitSignal) node.exit.signal = row.exitSignal;
+    if (row.endedUnseenAfter) {
+      node.exit.unseen = true;
+      node.exit.unseenAfter = row.endedUnseenAfter;
+    }
   }
   return node;
 }

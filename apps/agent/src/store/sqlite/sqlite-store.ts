@@ -166,7 +166,8 @@ export class SqliteStore implements Store {
     const time = this.db.prepare('SELECT time FROM events WHERE id = ?').pluck().get(orphan.id);
     this.db
       .prepare(
-        `UPDATE executions SET exit_time = ?, exit_status = ?, exit_signal = ?
+        `UPDATE executions SET exit_time = ?, exit_status = ?, exit_signal = ?,
+           ended_unseen_after = NULL
          WHERE source_id = ? AND exec_id = ?`,
       )
       .run(time ?? null, exit.status ?? 0, exit.signal || null, source.id, execId);
@@ -237,6 +238,36 @@ export class SqliteStore implements Store {
     return rows.map((json) => JSON.parse(json) as TetragonProcess);
   }
 
+  async endUnseen(source: SourceInfo, execIds: readonly string[], foundGoneAt: string) {
+    if (execIds.length === 0) return 0;
+    // Walks the time index from the newest event back to the first of this source.
+    const lastWatched = this.db
+      .prepare(
+        `SELECT time FROM events WHERE source_id = ? AND time IS NOT NULL
+         ORDER BY time DESC LIMIT 1`,
+      )
+      .pluck()
+      .get(source.id) as string | undefined;
+    const mark = this.db.prepare(
+      `UPDATE executions SET exit_time = ?,
+         ended_unseen_after = max(coalesce(?, start_time, ?), coalesce(start_time, ''))
+       WHERE source_id = ? AND exec_id = ? AND exit_time IS NULL`,
+    );
+    return this.db.transaction(() => {
+      let marked = 0;
+      for (const execId of execIds) {
+        marked += mark.run(
+          foundGoneAt,
+          lastWatched ?? null,
+          foundGoneAt,
+          source.id,
+          execId,
+        ).changes;
+      }
+      return marked;
+    })();
+  }
+
   async counts() {
     const one = (sql: string) => this.db.prepare(sql).pluck().get() as number;
     return {
@@ -291,13 +322,6 @@ export class SqliteStore implements Store {
     return searchInventory(this.db, filters);
   }
 
-  async close(): Promise<void> {
-    // Gathers the statistics the query planner lacks on a database that just grew (SQLite's
-    // advice for connections that close); cheap when nothing changed.
-    this.db.pragma('optimize');
-    this.db.close();
-  }
-}
   async writeSoftwareLoads(source: SourceInfo, loads: readonly SoftwareLoadRow[]): Promise<void> {
     this.inventoryWriter ??= new SqliteInventoryWriter(this.db);
     this.inventoryWriter.writeRows(source, loads);
@@ -305,3 +329,10 @@ export class SqliteStore implements Store {
 
   private inventoryWriter: SqliteInventoryWriter | undefined;
 
+  async close(): Promise<void> {
+    // Gathers the statistics the query planner lacks on a database that just grew (SQLite's
+    // advice for connections that close); cheap when nothing changed.
+    this.db.pragma('optimize');
+    this.db.close();
+  }
+}

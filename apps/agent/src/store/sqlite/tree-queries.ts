@@ -72,7 +72,7 @@ ORDER BY chain.depth`;
  */
 const CHILDREN_SQL = `
 SELECT e.exec_id, e.parent_exec_id, e.node_name, e.pid, e.binary, e.flags,
-  e.seen, e.process_json, e.exit_time, e.exit_status, e.exit_signal
+  e.seen, e.process_json, e.exit_time, e.exit_status, e.exit_signal, e.ended_unseen_after
 FROM json_each(?) AS level
 CROSS JOIN executions e ON e.source_id = ? AND e.parent_exec_id = level.value
 WHERE e.exec_id != e.parent_exec_id
@@ -89,6 +89,7 @@ type DescendantColumns = [
   string,
   string | null,
   number | null,
+  string | null,
   string | null,
 ];
 
@@ -107,6 +108,7 @@ function descendantRow(sourceName: string, depth: number, c: DescendantColumns):
     exitTime: c[8],
     exitStatus: c[9],
     exitSignal: c[10],
+    endedUnseenAfter: c[11],
   };
 }
 

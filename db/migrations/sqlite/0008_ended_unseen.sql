@@ -1,0 +1,1 @@
+ALTER TABLE `executions` ADD `ended_unseen_after` text;
