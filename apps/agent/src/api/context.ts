@@ -3,6 +3,7 @@ import type { LostEvents } from '@proctrail/schema';
 import type { DetectionBus } from '../detection/detection-bus';
 import type { LiveBus } from '../live/live-bus';
 import type { PolicyRegistry } from '../policy/policy-registry';
+import type { WriteBacklog } from '../pipeline/write-queue';
 import type { Store } from '../store/types';
 
 /**
@@ -12,6 +13,8 @@ import type { Store } from '../store/types';
 export interface PipelineStatsProvider {
   /** Events lost so far, by reason (ringbuf, queue, decode, ...). Called per request: keep cheap. */
   lostEvents(): LostEvents;
+  /** What waits for the store (the write queue), for /healthz; absent without one. */
+  backlog?(): WriteBacklog | undefined;
 }
 
 /** What every procedure may use; built once per server, shared by all requests. */

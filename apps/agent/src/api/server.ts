@@ -87,7 +87,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const authorized = isAuthorized(req, options.token);
     if (path === '/healthz') {
-      const health = await healthOf(options.store, startedAtMs, authorized);
+      const backlog = options.stats?.backlog?.();
+      const health = await healthOf(options.store, startedAtMs, authorized, backlog);
       sendJson(res, health.ok ? 200 : 503, health);
       return;
     }

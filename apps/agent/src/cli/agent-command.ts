@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import type { Command } from 'commander';
+import { join, resolve } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { DEFAULT_WATCHED_PATHS, findCgroupV2Root } from '@proctrail/bpf';
@@ -17,6 +18,7 @@ import {
   type VulnerabilityRule,
 } from '../inventory/vulnerability-rules';
 import { Agent, type AgentCounters } from '../pipeline/agent';
+import type { WriteBacklog } from '../pipeline/write-queue';
 import { loadPolicySet, type CompiledPolicies } from '../policy/compile';
 import { PolicyLoadError } from '../policy/load-policies';
 import { PolicyRegistry } from '../policy/policy-registry';
@@ -27,6 +29,11 @@ import { parseDuration, parseSize } from './units';
 
 /** How often queue depths and kernel loss are read into the metrics. */
 const METRICS_INTERVAL_MS = 1000;
+/** Events the write queue holds in memory, by default, before it spills to files. */
+const DEFAULT_QUEUE_MEMORY_EVENTS = 100_000;
+/** Bytes of spill files, by default, beyond which events are dropped (and counted). */
+const DEFAULT_QUEUE_SPILL_BYTES = 1_000_000_000;
+const DEFAULT_SPILL_DIR = 'data/spill';
 /** How often retention runs (and once at start). */
 const RETENTION_INTERVAL_MS = 10 * 60_000;
 
@@ -45,6 +52,9 @@ interface AgentCommandOptions {
   detections: boolean;
   policy: string[];
   policyDryRun?: boolean;
+  spillDir?: string;
+  queueMemoryEvents: number;
+  queueSpillSize: number;
   inventory: boolean;
   vulnerabilities?: string;
 }
@@ -81,6 +91,22 @@ export function registerAgentCommand(program: Command): void {
         [],
       )
       .option('--policy-dry-run', 'record what the policies would block, block nothing')
+      .option(
+        '--spill-dir <dir>',
+        `where events wait on disk while the store is down (default: $PROCTRAIL_SPILL_DIR or ${DEFAULT_SPILL_DIR}); a folder per node name inside`,
+      )
+      .option(
+        '--queue-memory-events <n>',
+        'events kept in memory while the store is down, before spilling to files',
+        positiveInteger('--queue-memory-events'),
+        DEFAULT_QUEUE_MEMORY_EVENTS,
+      )
+      .option(
+        '--queue-spill-size <size>',
+        'spill files at most (e.g. 1GB); newer events beyond it are dropped and counted',
+        parseSize,
+        DEFAULT_QUEUE_SPILL_BYTES,
+      )
       .option('--no-inventory', 'do not hash binaries nor record library loads')
       .option(
         '--vulnerabilities <dir>',
@@ -146,6 +172,11 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
       watchedPaths: [...DEFAULT_WATCHED_PATHS, ...options.watchPath],
       ancestors: options.ancestors,
       policies,
+      writeQueue: {
+        memoryEvents: options.queueMemoryEvents,
+        spillBytes: options.queueSpillSize,
+        spillDir: spillDirOf(options.spillDir, nodeName),
+      },
       inventory: options.inventory && { rules: vulnerabilities },
       sink: {
         publish(events) {
@@ -170,7 +201,10 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
       listen: options.listen,
       token,
       logger,
-      stats: { lostEvents: () => lostEvents(running.counters()) },
+      stats: {
+        lostEvents: () => lostEvents(running.counters()),
+        backlog: () => running.counters().backlog,
+      },
       policies: policyRegistry,
     });
     logger.info({ db: databasePath(options.db), url: server.url, node: nodeName }, 'recording');
@@ -214,6 +248,8 @@ function lostEvents(counters: AgentCounters) {
     ringbuf: counters.sensor.lost,
     decode: counters.sensor.decodeErrors,
     store: counters.storeFailures,
+    store_backlog_full: counters.backlog?.droppedFull ?? 0,
+    store_rejected: counters.backlog?.droppedRejected ?? 0,
   };
   return { total: Object.values(byReason).reduce((a, b) => a + b, 0), byReason };
 }
@@ -227,12 +263,44 @@ function gaugeTimer(metrics: AgentMetrics, agent: Agent): NodeJS.Timeout {
   return setInterval(() => {
     const counters = agent.counters();
     metrics.queueDepth.set({ queue: 'store' }, counters.queueDepth);
+    if (counters.backlog) reportBacklog(metrics, counters.backlog, reported);
     for (const [reason, total] of Object.entries(lostEvents(counters).byReason)) {
       const delta = total - (reported.get(reason) ?? 0);
       if (delta > 0) metrics.lostEventsTotal.inc({ reason }, delta);
       reported.set(reason, total);
     }
   }, METRICS_INTERVAL_MS);
+}
+
+function reportBacklog(
+  metrics: AgentMetrics,
+  backlog: WriteBacklog,
+  reported: Map<string, number>,
+): void {
+  metrics.storeBacklogEvents.set({ where: 'memory' }, backlog.memoryEvents);
+  metrics.storeBacklogEvents.set({ where: 'spill' }, backlog.spilledEvents);
+  metrics.storeBacklogSpillBytes.set(backlog.spillBytes);
+  metrics.storeBacklogOldestSeconds.set(backlog.oldestAgeSeconds);
+  metrics.storeReachable.set(backlog.storeReachable ? 1 : 0);
+  const retries = backlog.retries - (reported.get('retries') ?? 0);
+  if (retries > 0) metrics.storeWriteRetriesTotal.inc(retries);
+  reported.set('retries', backlog.retries);
+}
+
+/** The spill folder of this node: two agents on one host (tests, demos) keep theirs apart. */
+function spillDirOf(option: string | undefined, nodeName: string): string {
+  const base = resolve(option ?? process.env.PROCTRAIL_SPILL_DIR ?? DEFAULT_SPILL_DIR);
+  return join(base, encodeURIComponent(nodeName));
+}
+
+function positiveInteger(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new InvalidArgumentError(`${name} must be a whole number from 1`);
+    }
+    return n;
+  };
 }
 
 function retentionTimers(

@@ -24,6 +24,14 @@ export interface AgentMetrics {
   /** How long a store batch write took, in seconds. */
   storeBatchSeconds: Histogram<'store'>;
   liveSubscribers: Gauge;
+  /** Events waiting for the store, in memory and in spill files (the write queue). */
+  storeBacklogEvents: Gauge<'where'>;
+  storeBacklogSpillBytes: Gauge;
+  /** Age of the oldest event waiting for the store, in seconds; 0 when none waits. */
+  storeBacklogOldestSeconds: Gauge;
+  /** 1 while the store takes writes, 0 while the write queue retries. */
+  storeReachable: Gauge;
+  storeWriteRetriesTotal: Counter;
   /** Detections stored, by rule and severity. */
   detectionsTotal: Counter<'rule' | 'severity'>;
   /**
@@ -75,6 +83,32 @@ export function createAgentMetrics(registry: Registry): AgentMetrics {
     liveSubscribers: new Gauge({
       name: 'proctrail_live_subscribers',
       help: 'Clients following the live event stream',
+      registers,
+    }),
+    storeBacklogEvents: new Gauge({
+      name: 'proctrail_store_backlog_events',
+      help: 'Events waiting for the store, in memory or in spill files',
+      labelNames: ['where'],
+      registers,
+    }),
+    storeBacklogSpillBytes: new Gauge({
+      name: 'proctrail_store_backlog_spill_bytes',
+      help: 'Bytes of spill files holding events that wait for the store',
+      registers,
+    }),
+    storeBacklogOldestSeconds: new Gauge({
+      name: 'proctrail_store_backlog_oldest_seconds',
+      help: 'Age of the oldest event waiting for the store, in seconds',
+      registers,
+    }),
+    storeReachable: new Gauge({
+      name: 'proctrail_store_reachable',
+      help: '1 while the store takes writes, 0 while writes are retried',
+      registers,
+    }),
+    storeWriteRetriesTotal: new Counter({
+      name: 'proctrail_store_write_retries_total',
+      help: 'Failed store writes that the write queue retried or gave up',
       registers,
     }),
     detectionsTotal: new Counter({

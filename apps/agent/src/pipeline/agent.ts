@@ -12,6 +12,7 @@ import type { IngestItem, SourceInfo, Store, WriteResult } from '../store/types'
 import { EventBuilder } from './event-builder';
 import { restoredExecutions } from './restore';
 import { StoreBatcher, type StoredEventSink } from './store-batcher';
+import { WriteQueue, type WriteBacklog, type WriteQueueOptions } from './write-queue';
 
 export interface AgentOptions {
   store: Store;
@@ -37,6 +38,11 @@ export interface AgentOptions {
         loaderEvents?: 'vulnerable' | 'all';
         facts?: FileFactsCache;
       };
+  /**
+   * Keeps events through a store outage: in memory, then in spill files, up to these bounds
+   * (see WriteQueue). Without it a failed write drops its batch.
+   */
+  writeQueue?: Pick<WriteQueueOptions, 'memoryEvents' | 'spillBytes' | 'spillDir'>;
   /** Where stored events go next: the live bus. */
   sink?: StoredEventSink;
   /** Told about the events built from each sensor batch, before they are stored: metrics. */
@@ -66,6 +72,8 @@ export interface AgentCounters {
   queueDepth: number;
   /** Executions the process cache holds. */
   cachedExecutions: number;
+  /** What waits for the store and what was dropped; absent without a write queue. */
+  backlog?: WriteBacklog;
   /** The software inventory's loads and hashes; absent when it is off. */
   inventory?: InventoryCounters & { filesHashed: number; hashCacheHits: number };
 }
@@ -81,7 +89,7 @@ export class Agent {
     readonly source: SourceInfo,
     private readonly sensor: Sensor,
     private readonly cache: ProcessCache,
-    private readonly batcher: StoreBatcher,
+    private readonly batcher: StoreBatcher | WriteQueue,
     private readonly logger: Logger,
     private readonly inventory: InventoryTracker | undefined,
   ) {}
@@ -100,21 +108,24 @@ export class Agent {
     });
 
     const written = { stored: 0, storeFailures: 0 };
-    const batcher = new StoreBatcher(store, source, {
-      onWritten: (result, latencyMs, batch) => {
-        written.stored += result.stored;
-        options.sink?.publish(result.events);
-        options.onWritten?.(result, latencyMs);
-        options.onStored?.({ source, items: batch, result }, (parentExecId) => {
-          const parent = cache.byId(parentExecId);
-          return parent ? [parent.process, ...cache.ancestorsOf(parent, ANCESTRY_LIMIT - 1)] : [];
+    const onWritten = (result: WriteResult, latencyMs: number, batch: readonly IngestItem[]) => {
+      written.stored += result.stored;
+      options.sink?.publish(result.events);
+      options.onWritten?.(result, latencyMs);
+      options.onStored?.({ source, items: batch, result }, (parentExecId) => {
+        const parent = cache.byId(parentExecId);
+        return parent ? [parent.process, ...cache.ancestorsOf(parent, ANCESTRY_LIMIT - 1)] : [];
+      });
+    };
+    const batcher = options.writeQueue
+      ? new WriteQueue(store, source, { ...options.writeQueue, onWritten, ...queueLog(logger) })
+      : new StoreBatcher(store, source, {
+          onWritten,
+          onError: (error, dropped) => {
+            written.storeFailures += dropped;
+            logger.error({ err: error, dropped }, 'store write failed; batch dropped');
+          },
         });
-      },
-      onError: (error, dropped) => {
-        written.storeFailures += dropped;
-        logger.error({ err: error, dropped }, 'store write failed; batch dropped');
-      },
-    });
 
     // Attach first, then read /proc: a process is in the snapshot, or seen starting, or both.
     const sensor = await startSensor({
@@ -184,6 +195,7 @@ export class Agent {
       storeFailures: this.written.storeFailures,
       queueDepth: this.batcher.depth,
       cachedExecutions: this.cache.size,
+      ...(this.batcher instanceof WriteQueue && { backlog: this.batcher.backlog() }),
       ...(this.inventory && {
         inventory: {
           ...this.inventory.counters,
@@ -213,4 +225,26 @@ export class Agent {
       'agent stopped',
     );
   }
+}
+
+/** How often, at most, the write queue logs that it dropped events. */
+const DROP_LOG_INTERVAL_MS = 10_000;
+
+/** The write queue's log: warn when the store goes and events are dropped, info when it is back. */
+function queueLog(logger: Logger): Partial<WriteQueueOptions> {
+  let droppedSinceLog = 0;
+  let lastDropLogMs = 0;
+  return {
+    onStoreDown: (error, backlog) =>
+      logger.warn({ err: error, backlog }, 'store unreachable; events wait in the write queue'),
+    onStoreBack: (backlog, downMs) =>
+      logger.info({ downMs, backlog }, 'store reachable again; writing the backlog'),
+    onDropped: (reason, count, error) => {
+      droppedSinceLog += count;
+      if (Date.now() - lastDropLogMs < DROP_LOG_INTERVAL_MS) return;
+      logger.warn({ reason, dropped: droppedSinceLog, err: error }, 'events dropped');
+      droppedSinceLog = 0;
+      lastDropLogMs = Date.now();
+    },
+  };
 }

@@ -10,6 +10,7 @@ import {
 import { join } from 'node:path';
 import type { ParsedEvent, TetragonEvent } from '@proctrail/schema';
 import type { IngestItem, SourceInfo, Store, WriteResult } from '../store/types';
+import { MAX_TRANSACTION_EVENTS } from './store-batcher';
 
 export interface WriteQueueBounds {
   /** Events held in memory before new ones go to the spill files. */
@@ -89,7 +90,7 @@ const ENVELOPE_KEYS = new Set([
 
 const DEFAULTS = {
   segmentEvents: 10_000,
-  batchEvents: 5_000,
+  batchEvents: MAX_TRANSACTION_EVENTS,
   firstRetryMs: 250,
   maxRetryMs: 30_000,
   rejectionsBeforeDrop: 5,
@@ -242,6 +243,9 @@ export class WriteQueue {
         this.retryLater();
         return;
       }
+      // SQLite writes synchronously: a turn of the loop between transactions lets the sensor
+      // and the live bus run while a backlog is replayed.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
