@@ -20,7 +20,15 @@ describe('stats.summary over a time range', () => {
     assert.equal(stats.events, 2);
     assert.deepEqual(stats.byKind, { process_close: 1, process_connect: 1 });
     assert.deepEqual(stats.byBinary, [{ binary: '/usr/bin/nc', events: 2 }]);
-    assert.deepEqual(stats.byNode, [{ node: 'minikube', events: 2 }]);
+    // Two events over the 1.3 s range: a span under a minute counts as one.
+    assert.deepEqual(stats.byNode, [
+      {
+        node: 'minikube',
+        events: 2,
+        lastEventTime: '2022-02-01T18:01:57.724000000Z',
+        eventsPerMinute: 2,
+      },
+    ]);
     assert.equal(stats.unattributed, 0);
   });
 

@@ -29,7 +29,16 @@ export interface StatsSummary {
   byKind: Record<string, number>;
   /** The binaries with the most events, most first. */
   byBinary: Array<{ binary: string; events: number }>;
-  byNode: Array<{ node: string; events: number }>;
+  /**
+   * Every node with events in the range, busiest first: its last event there and its rate over
+   * the range (an open end is the node's own first or last event; at least a minute).
+   */
+  byNode: Array<{
+    node: string;
+    events: number;
+    lastEventTime: string | null;
+    eventsPerMinute: number;
+  }>;
   executions: number;
   /** Processes named by others (as parent or ancestor) but never seen themselves. */
   placeholders: number;

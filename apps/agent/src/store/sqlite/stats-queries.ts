@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { toSortableTime } from '@proctrail/schema';
+import { nodeActivity, type NodeEventSpan } from '../node-activity';
 import type { StoreStats, TimeRange } from '../types';
 
 /**
@@ -39,12 +40,15 @@ export function storeStats(
        GROUP BY e.binary ORDER BY events DESC, binary LIMIT @topBinaries`,
     )
     .all({ ...params, topBinaries }) as StoreStats['byBinary'];
-  const byNode = db
+  const nodeSpans = db
     .prepare(
-      `SELECT coalesce(node_name, '') AS node, count(*) AS events FROM events ${where('time')}
+      `SELECT coalesce(node_name, '') AS node, count(*) AS events,
+         min(time) AS firstTime, max(time) AS lastTime
+       FROM events ${where('time')}
        GROUP BY node_name ORDER BY events DESC, node`,
     )
-    .all(params) as StoreStats['byNode'];
+    .all(params) as NodeEventSpan[];
+  const byNode = nodeActivity(nodeSpans, range);
 
   // A placeholder has no start time of its own: with a range, the placeholders counted are
   // the parents that executions started in the range name.
