@@ -3,7 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useMemo, useState, type FormEvent } from 'react';
-import type { ProcessNode } from '@proctrail/schema';
+import type { ProcessNode, StatsSummary } from '@proctrail/schema';
 import { newestFirst } from '../graph/detections';
 import { useTRPC } from '../state/trpc';
 import { paramsOf, processHref, sinceOfRange } from '../state/url-filters';
@@ -23,6 +23,49 @@ function CountTable({ title, rows }: { title: string; rows: Array<[string, numbe
             <tr key={name}>
               <td className="mono">{name}</td>
               <td className="num">{count.toLocaleString('en-US')}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/**
+ * The fleet: every node with events in the range, its rate and its last event, each linked to
+ * a search of that node over the same range. A node whose last event is old has gone quiet.
+ */
+function NodeTable(props: {
+  nodes: StatsSummary['byNode'];
+  since?: string;
+  until?: string;
+  label: string;
+}) {
+  return (
+    <div className="panel" data-testid="overview-nodes">
+      <h3>Nodes ({props.label})</h3>
+      <table>
+        <thead>
+          <tr>
+            <th>node</th>
+            <th className="num">events</th>
+            <th className="num">per minute</th>
+            <th>last event</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.nodes.map((n) => (
+            <tr key={n.node} data-node={n.node}>
+              <td className="mono">
+                <Link
+                  href={`/search${paramsOf({ node: n.node, since: props.since, until: props.until })}`}
+                >
+                  {n.node || '(none)'}
+                </Link>
+              </td>
+              <td className="num">{n.events.toLocaleString('en-US')}</td>
+              <td className="num">{n.eventsPerMinute.toLocaleString('en-US')}</td>
+              <td className="mono muted">{n.lastEventTime ?? ''}</td>
             </tr>
           ))}
         </tbody>
@@ -179,10 +222,7 @@ export function OverviewView() {
               title={`Busiest binaries (${rangeLabel})`}
               rows={stats.data.byBinary.map((b) => [b.binary, b.events])}
             />
-            <CountTable
-              title={`Events by node (${rangeLabel})`}
-              rows={stats.data.byNode.map((n) => [n.node, n.events])}
-            />
+            <NodeTable nodes={stats.data.byNode} since={since} until={until} label={rangeLabel} />
             <div className="panel">
               <h3>Newest binaries ({rangeLabel})</h3>
               {recent.isLoading && <p className="muted">Loading…</p>}
