@@ -6,7 +6,7 @@ import { parseTetragonEvent } from '@proctrail/schema';
 import { SqliteStore } from '../store/sqlite/sqlite-store';
 import type { IngestItem, SourceInfo } from '../store/types';
 import { scratchDir } from '../testing/harness';
-import { WriteQueue, type WriteQueueBounds } from './write-queue';
+import { isPassingStoreError, WriteQueue, type WriteQueueBounds } from './write-queue';
 
 const NODE = 'queue-node';
 
@@ -96,8 +96,10 @@ describe('WriteQueue over a SQLite store that another connection locks', () => {
     const writes = queue();
     locker.exec('BEGIN EXCLUSIVE');
     writes.push(execEvents(0, 50));
-    await until('a failed write', () => writes.backlog().retries >= 2);
+    // More tries than a refused batch gets: a busy database is waited for, not given up on.
+    await until('failed writes', () => writes.backlog().retries >= 8);
     assert.equal(writes.backlog().memoryEvents, 50);
+    assert.equal(writes.backlog().storeReachable, false, 'a busy database takes no writes');
     writes.push(execEvents(50, 50));
 
     locker.exec('COMMIT');
@@ -105,6 +107,7 @@ describe('WriteQueue over a SQLite store that another connection locks', () => {
     await writes.stop();
     assert.deepEqual(storedArguments(scratch.db()), expectedArguments(100));
     assert.equal(writes.backlog().droppedFull, 0);
+    assert.equal(writes.backlog().droppedRejected, 0);
   });
 
   test('past the memory bound events go to spill files, which are replayed in order and removed', async () => {
@@ -198,4 +201,27 @@ describe('WriteQueue over a SQLite store that another connection locks', () => {
       'event-9',
     ]);
   });
+});
+
+test('errors of a store that is away are told from errors about the data', () => {
+  const coded = (code: string, message = code) => Object.assign(new Error(message), { code });
+  for (const passing of [
+    coded('SQLITE_BUSY'),
+    coded('SQLITE_FULL'),
+    coded('ECONNREFUSED'),
+    coded('57P01', 'terminating connection due to administrator command'),
+    coded('08006'),
+    new Error('store write failed', { cause: coded('ECONNRESET') }),
+    new Error('Connection terminated unexpectedly'),
+  ]) {
+    assert.equal(isPassingStoreError(passing), true, passing.message);
+  }
+  for (const refused of [
+    coded('SQLITE_CONSTRAINT_TRIGGER'),
+    coded('22P05', 'unsupported Unicode escape sequence'),
+    coded('23505'),
+    new Error('plain'),
+  ]) {
+    assert.equal(isPassingStoreError(refused), false, refused.message);
+  }
 });

@@ -274,16 +274,19 @@ export class WriteQueue {
 
   /**
    * Tells a store that is down (keep the batch, wait, retry) from a batch the store refuses
-   * (drop it after a few tries): a store that answers a read is up.
+   * (drop it after a few tries): an error the database calls passing (busy, out of space,
+   * connection gone), or a store that does not even answer a read, is down.
    */
   private async failed(error: Error, size: number): Promise<boolean> {
     this.retries++;
     this.lastError = error;
-    let reachable = true;
-    try {
-      await this.store.lastEvent();
-    } catch {
-      reachable = false;
+    let reachable = !isPassingStoreError(error);
+    if (reachable) {
+      try {
+        await this.store.lastEvent();
+      } catch {
+        reachable = false;
+      }
     }
     if (reachable) {
       if (++this.rejections < this.bounds.rejectionsBeforeDrop) return false;
@@ -424,4 +427,36 @@ function fromSpillLine(text: string): QueuedItem {
     event: line.e,
   } as ParsedEvent;
   return { item: { parsed, raw: 'r' in line ? line.r : line.e }, queuedAtMs: line.t };
+}
+
+/** SQLite result codes (better-sqlite3's `code`) of a database that is busy or out of room. */
+const PASSING_SQLITE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|READONLY|PROTOCOL)/;
+/**
+ * PostgreSQL SQLSTATE classes and codes of a server that is away or overloaded: connection
+ * exceptions (08), insufficient resources (53), operator intervention such as a shutdown (57),
+ * serialization failures and deadlocks (40001, 40P01).
+ */
+const PASSING_SQLSTATE = /^(08|53|57)|^40001$|^40P01$/;
+/** Node's errors of a connection that failed or broke. */
+const PASSING_SYSTEM = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+]);
+
+/** Whether an error (or one of its causes) says the store is away for now, not the data wrong. */
+export function isPassingStoreError(error: unknown): boolean {
+  for (let depth = 0; error instanceof Error && depth < 5; depth++) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      if (PASSING_SQLITE.test(code) || PASSING_SYSTEM.has(code)) return true;
+      if (/^[0-9A-Z]{5}$/.test(code) && PASSING_SQLSTATE.test(code)) return true;
+    }
+    // pg reports a connection that ended under a query by message only.
+    if (/Connection terminated|connection (is )?closed/i.test(error.message)) return true;
+    error = error.cause;
+  }
+  return false;
 }
