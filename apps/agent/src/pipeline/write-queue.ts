@@ -131,6 +131,8 @@ export class WriteQueue {
   private retryTimer: NodeJS.Timeout | undefined;
   private scheduled: NodeJS.Immediate | undefined;
   private stopping = false;
+  /** Set when events were dropped for want of room; cleared when the backlog shrinks. */
+  private full = false;
 
   constructor(
     private readonly store: Store,
@@ -208,7 +210,7 @@ export class WriteQueue {
     }
     if (this.memory.length > 0) {
       const left = this.memory.splice(0);
-      this.writeSegment(left, --this.lowestSegment, true);
+      this.spillFirst(left, --this.lowestSegment);
     }
   }
 
@@ -260,6 +262,7 @@ export class WriteQueue {
       return this.failed(error as Error, batch.length);
     }
     this.memory.splice(0, batch.length);
+    this.full = false;
     this.rejections = 0;
     this.retryDelayMs = 0;
     if (this.downSinceMs !== undefined) {
@@ -315,48 +318,76 @@ export class WriteQueue {
     }, this.retryDelayMs);
   }
 
+  /**
+   * Appends to the spill files what fits under the bound and drops the rest. Once full, the
+   * queue drops every new event until the backlog drains: what is kept of an outage is all
+   * of its beginning, without holes where small events happened to fit.
+   */
   private spill(items: readonly IngestItem[], queuedAtMs: number): void {
-    const queued = items.map((item) => ({ item, queuedAtMs }));
+    if (this.full) return this.dropFull(items.length);
     let start = 0;
-    while (start < queued.length) {
+    while (start < items.length) {
       const last = this.segments.at(-1);
       const tail = last && last.events < this.bounds.segmentEvents ? last : undefined;
-      const room = this.bounds.segmentEvents - (tail?.events ?? 0);
-      const chunk = queued.slice(start, start + room);
-      start += chunk.length;
-      if (!this.appendToSegment(chunk, tail)) {
-        this.dropFull(queued.length - start + chunk.length);
-        return;
+      const wanted = Math.min(
+        this.bounds.segmentEvents - (tail?.events ?? 0),
+        items.length - start,
+      );
+      const lines: string[] = [];
+      let bytes = 0;
+      for (const item of items.slice(start, start + wanted)) {
+        const line = spillLine({ item, queuedAtMs });
+        const size = Buffer.byteLength(line);
+        if (this.spillBytesTotal + bytes + size > this.bounds.spillBytes) break;
+        lines.push(line);
+        bytes += size;
       }
+      if (lines.length > 0) this.appendToSegment(lines, bytes, queuedAtMs, tail);
+      start += lines.length;
+      if (lines.length < wanted) break;
+    }
+    if (start < items.length) {
+      this.full = true;
+      this.dropFull(items.length - start);
     }
   }
 
-  /** Appends to the last spill file (or a new one); false when the spill bound is reached. */
-  private appendToSegment(chunk: QueuedItem[], tail: SpillSegment | undefined): boolean {
-    const text = chunk.map(spillLine).join('');
-    const bytes = Buffer.byteLength(text);
-    if (this.spillBytesTotal + bytes > this.bounds.spillBytes) return false;
-    if (!tail) return this.writeSegment(chunk, this.nextSegment++, false, text);
-    appendFileSync(tail.path, text);
-    tail.events += chunk.length;
-    tail.bytes += bytes;
+  /** Appends lines to the last spill file, or to a new one. */
+  private appendToSegment(
+    lines: string[],
+    bytes: number,
+    queuedAtMs: number,
+    tail: SpillSegment | undefined,
+  ): void {
+    const text = lines.join('');
+    if (!tail) {
+      const path = this.segmentPath(this.nextSegment++);
+      writeFileSync(path, text);
+      this.segments.push({ path, events: lines.length, bytes, firstQueuedAtMs: queuedAtMs });
+    } else {
+      appendFileSync(tail.path, text);
+      tail.events += lines.length;
+      tail.bytes += bytes;
+    }
     this.spillBytesTotal += bytes;
-    return true;
   }
 
-  private writeSegment(chunk: QueuedItem[], sequence: number, first: boolean, text?: string) {
-    const content = text ?? chunk.map(spillLine).join('');
+  private segmentPath(sequence: number): string {
+    return join(this.bounds.spillDir, `segment-${String(sequence).padStart(15, '0')}.jsonl`);
+  }
+
+  /** Writes events that were in memory into a spill file ahead of all others (stop). */
+  private spillFirst(chunk: QueuedItem[], sequence: number) {
+    const content = chunk.map(spillLine).join('');
     const segment: SpillSegment = {
-      path: join(this.bounds.spillDir, `segment-${String(sequence).padStart(15, '0')}.jsonl`),
+      path: this.segmentPath(sequence),
       events: chunk.length,
       bytes: Buffer.byteLength(content),
       firstQueuedAtMs: chunk[0]!.queuedAtMs,
     };
     writeFileSync(segment.path, content);
     this.spillBytesTotal += segment.bytes;
-    if (first) this.segments.unshift(segment);
-    else this.segments.push(segment);
-    return true;
+    this.segments.unshift(segment);
   }
 
   private dropFull(count: number): void {
@@ -375,6 +406,7 @@ export class WriteQueue {
     }
     rmSync(segment.path, { force: true });
     this.spillBytesTotal -= segment.bytes;
+    this.full = false;
     return true;
   }
 
