@@ -4,6 +4,8 @@ import { DetectionEngine } from '../detection/engine';
 import { formatProblem, loadRulesDir } from '../detection/load-rules';
 import { importInputs, skippedCount, type ImportSummary } from '../import/importer';
 import { InputError } from '../import/read-input';
+import { loadVulnerabilityRules } from '../inventory/vulnerability-rules';
+import { vulnerableLoadFinder } from '../inventory/vulnerable-loads';
 import type { Store } from '../store/types';
 import { addDatabaseOption, openStore } from './options';
 import { terminalSafe } from './terminal-text';
@@ -28,6 +30,10 @@ export function registerImportCommand(program: Command): void {
       )
       .option('--rules <dir>', 'detection rules folder (default: the built-in rules)')
       .option('--no-detections', 'do not run detection rules over the imported events')
+      .option(
+        '--vulnerabilities <dir>',
+        'vulnerable-version rules folder for library loads (default: the built-in rules)',
+      )
       .option('--json', 'print the summary as JSON'),
   ).action(async (inputs: string[], options) => {
     process.exitCode = await runImport(inputs, options);
@@ -36,12 +42,21 @@ export function registerImportCommand(program: Command): void {
 
 async function runImport(
   inputs: string[],
-  options: { db?: string; source: string; json?: boolean; rules?: string; detections: boolean },
+  options: {
+    db?: string;
+    source: string;
+    json?: boolean;
+    rules?: string;
+    detections: boolean;
+    vulnerabilities?: string;
+  },
 ): Promise<number> {
   const store = openStore(options.db);
   try {
     const source = await store.source(options.source, 'import');
-    const detector = options.detections ? detectorFor(store, options.rules) : undefined;
+    const detector = options.detections
+      ? detectorFor(store, options.rules, options.vulnerabilities)
+      : undefined;
     const summary = await importInputs(store, source, inputs, undefined, detector);
     const counts = await store.counts();
     if (options.json) console.log(JSON.stringify({ ...summary, database: counts }, null, 2));
@@ -56,12 +71,21 @@ async function runImport(
   }
 }
 
-function detectorFor(store: Store, rulesDir: string | undefined): Detector {
+function detectorFor(
+  store: Store,
+  rulesDir: string | undefined,
+  vulnerabilitiesDir: string | undefined,
+): Detector {
   const loaded = loadRulesDir(rulesDir);
-  for (const problem of loaded.problems) {
+  const vulnerabilities = loadVulnerabilityRules(vulnerabilitiesDir);
+  for (const problem of [...loaded.problems, ...vulnerabilities.problems]) {
     console.error(`proctrail import: rule skipped: ${formatProblem(problem)}`);
   }
-  return new Detector(new DetectionEngine(loaded.rules), store);
+  return new Detector(new DetectionEngine(loaded.rules), store, {
+    alsoFind: vulnerabilities.rules.length
+      ? vulnerableLoadFinder(vulnerabilities.rules)
+      : undefined,
+  });
 }
 
 /** "detections: 3 (late-exec: 2, shell-in-workload: 1)". */

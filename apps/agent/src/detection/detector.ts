@@ -21,10 +21,13 @@ export interface DetectorOptions {
   /** Told about every detection stored for the first time: the bus, metrics, logs. */
   onDetections?: (detections: Detection[]) => void;
   /**
-   * Findings beside the rules', per stored event: vulnerable library loads. Called for
-   * every stored event with an exec_id; cheap checks first.
+   * Findings beside the rules', per stored event that `wants` (a cheap test, before any
+   * ancestry is looked up): vulnerable library loads.
    */
-  alsoFind?: (event: EngineEvent) => Finding[];
+  alsoFind?: {
+    wants: (parsed: ParsedEvent) => boolean;
+    find: (event: EngineEvent) => Finding[];
+  };
 }
 
 /** The deepest ancestry a rule looks at. */
@@ -109,7 +112,8 @@ export class Detector {
       const process = subjectsOf(item.parsed).process;
       if (!process?.exec_id) continue;
       const wanted = this.engine.wants(item.parsed);
-      if (!wanted && !this.options.alsoFind) continue;
+      const alsoWanted = this.options.alsoFind?.wants(item.parsed) ?? false;
+      if (!wanted && !alsoWanted) continue;
       const found = ancestry(item.parsed, process);
       const chain = found instanceof Promise ? await found : undefined;
       const engineEvent: EngineEvent = {
@@ -119,7 +123,7 @@ export class Detector {
         ancestors: chain ? () => chain : (found as () => readonly TetragonProcess[]),
       };
       if (wanted) findings.push(...this.engine.evaluate(engineEvent));
-      if (this.options.alsoFind) findings.push(...this.options.alsoFind(engineEvent));
+      if (alsoWanted) findings.push(...this.options.alsoFind!.find(engineEvent));
     }
     if (findings.length === 0) return [];
     const created = await this.store.saveDetections(source, findings);

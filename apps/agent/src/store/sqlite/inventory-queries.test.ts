@@ -70,6 +70,11 @@ before(async () => {
   );
   const imported = await runCli(['import', '--db', db, file]);
   assert.equal(imported.code, 0, imported.stderr);
+  // The built-in log4j-core rule judges imported loads too: one detection per process.
+  assert.match(
+    imported.stdout + imported.stderr,
+    /detections: 2 \(log4j-core-before-2\.17\.1: 2\)/,
+  );
 });
 
 async function inventory(args: string[]): Promise<InventorySearchResult> {
