@@ -67,9 +67,11 @@ function alertPolicy(dir: string): string {
 
 /** One tRPC query over plain HTTP, as the dashboard's server makes them. */
 async function query<T>(apiUrl: string, path: string, input: unknown): Promise<T> {
-  const answer = await fetch(
-    `${apiUrl}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`,
-  );
+  const url = `${apiUrl}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`;
+  const answer = await fetch(url).catch((error: Error) => {
+    // undici says only "fetch failed"; the cause says whether the agent was gone or reset it.
+    throw new Error(`${path}: ${error.message}: ${String(error.cause)}`, { cause: error });
+  });
   assert.equal(answer.status, 200, `${path} answered`);
   return ((await answer.json()) as { result: { data: T } }).result.data;
 }
@@ -206,6 +208,21 @@ describe('prevention in the browser', { skip, timeout: 300_000 }, () => {
       await bashNode.locator('g.detection-badge').waitFor({ timeout: 10_000 });
       assert.equal(await bashNode.locator('g.detection-badge g.enforcement-mark').count(), 0);
       assert.equal(await page.locator('[data-testid=legend]').getByText('blocked by a').count(), 1);
+
+      // Selected, the shell's details list both policies' enforcements, as text. (Selected
+      // through the URL, as a click would: the shell may be drawn off the visible canvas.)
+      const selectedLink = new URL(link);
+      selectedLink.searchParams.set('sel', killed.execId);
+      await page.goto(selectedLink.toString());
+      const rows = page.getByTestId('node-enforcements').getByTestId('enforcement-row');
+      await rows.first().waitFor();
+      assert.deepEqual(
+        await rows.evaluateAll((found) => found.map((row) => row.getAttribute('data-outcome'))),
+        ['alert', 'blocked'],
+      );
+      assert.ok(((await rows.first().textContent()) ?? '').includes(HOSTILE_TITLE));
+      assert.match((await rows.nth(1).textContent()) ?? '', /kill-shells-under-java/);
+      assert.equal(await page.locator('[data-testid=details] img').count(), 0, 'no markup made');
 
       await bashNode.scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(artifactsDir, 'prevention-tree.png') });

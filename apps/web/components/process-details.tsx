@@ -6,6 +6,7 @@ import { processFlags } from '@proctrail/schema';
 import type { GraphNode } from '../graph/process-graph';
 import { exitDetail, fileLabel, networkLabel } from '../graph/labels';
 import { processHref } from '../state/url-filters';
+import type { Enforcement } from '../graph/enforcements';
 import { DetectionList } from './detection-list';
 
 function Row({ name, value }: { name: string; value: string | number | undefined | null }) {
@@ -57,11 +58,14 @@ function ProcessFields({ process }: { process: ProcessNode }) {
 export function NodeDetails({
   node,
   detections,
+  enforcements = [],
   onClose,
 }: {
   node: GraphNode;
   /** The process's detections, newest first; empty for other nodes. */
   detections: readonly Detection[];
+  /** What prevention policies did to the process, in the order it happened. */
+  enforcements?: readonly Enforcement[];
   onClose: () => void;
 }) {
   const raw = node.process ?? node.network ?? node.file ?? { more: node.label };
@@ -73,6 +77,20 @@ export function NodeDetails({
           ✕
         </button>
       </div>
+      {enforcements.length > 0 && (
+        <section data-testid="node-enforcements" aria-label="enforcements">
+          <h3>Blocked by policies ({enforcements.length})</h3>
+          <ul className="enforcement-list">
+            {enforcements.map((e) => (
+              <li key={e.id} data-testid="enforcement-row" data-outcome={e.outcome}>
+                <span className={`enforcement-outcome ${e.outcome}`}>{e.outcome}</span>{' '}
+                <strong>{e.policy}</strong> <span className="muted mono">{e.hook}</span>
+                <div>{e.message}</div>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
       {detections.length > 0 && (
         <section data-testid="node-detections" aria-label="detections">
           <h3>Detections ({detections.length})</h3>

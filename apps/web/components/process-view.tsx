@@ -237,6 +237,7 @@ export function ProcessView() {
                 ? (detections.byExecId.get(selected.id) ?? NO_DETECTIONS)
                 : NO_DETECTIONS
             }
+            enforcements={enforcements.byExecId.get(selected.id)}
             onClose={() => select(null)}
           />
         )}
