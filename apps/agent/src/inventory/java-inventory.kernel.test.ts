@@ -152,9 +152,14 @@ test(
       assert.ok(exited, 'the exited JVM is still in the inventory without --running');
       assert.equal(exited.running, false);
       const gone = past.files.find((f) => f.path === jar)!;
-      const stillHeld = past.loads.filter((l) => l.running && l.path === jar);
-      assert.deepEqual(stillHeld, [], 'is it gone? yes: no process holds it now');
-      assert.equal(gone.runningProcesses, 0);
+      // Another agent on this host (a test running beside this one) hashing the jar opens it
+      // too, and counts as holding it while it runs: the JVM is what must be gone.
+      const othersHolding = past.loads.filter((l) => l.running && l.pid !== java.pid);
+      assert.ok(
+        othersHolding.every((l) => l.binary !== load.binary),
+        `is it gone? no JVM holds it now: ${JSON.stringify(othersHolding)}`,
+      );
+      assert.equal(gone.runningProcesses, othersHolding.length);
       assert.ok(gone.lastLoadedAt, 'and the last time it was loaded');
     } finally {
       java.kill('SIGKILL');
