@@ -486,8 +486,15 @@ export function isPassingStoreError(error: unknown): boolean {
       if (PASSING_SQLITE.test(code) || PASSING_SYSTEM.has(code)) return true;
       if (/^[0-9A-Z]{5}$/.test(code) && PASSING_SQLSTATE.test(code)) return true;
     }
-    // pg reports a connection that ended under a query by message only.
-    if (/Connection terminated|connection (is )?closed/i.test(error.message)) return true;
+    // pg reports a connection that ended under a query, or that it could not open in time,
+    // by message only.
+    if (
+      /Connection terminated|connection (is )?closed|timeout exceeded when trying to connect/i.test(
+        error.message,
+      )
+    ) {
+      return true;
+    }
     error = error.cause;
   }
   return false;
