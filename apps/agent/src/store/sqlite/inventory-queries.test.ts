@@ -2,8 +2,14 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { execIdFor, type InventorySearchResult, type TetragonProcess } from '@proctrail/schema';
+import {
+  execIdFor,
+  parseTetragonEvent,
+  type InventorySearchResult,
+  type TetragonProcess,
+} from '@proctrail/schema';
 import { jsonOf, runCli, scratchDir } from '../../testing/harness';
+import { SqliteStore } from './sqlite-store';
 
 /*
  * An export with loads as Tetragon writes them (path and base64 build-id only) and as
@@ -127,4 +133,40 @@ test("a Tetragon loader event's base64 build-id is kept as hex; a glob is data i
   const bad = await runCli(['inventory', '--db', db, '--sha256', 'nothex']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--sha256: a SHA-256 is 64 hex digits/);
+});
+
+test('retention removes library loads stored without an event by their time, and with their execution', async () => {
+  const store = SqliteStore.open(scratch.db('retention.db'));
+  try {
+    const source = await store.source('agent:test', 'agent');
+    const running = proc('host-r', 301, 1, '/usr/bin/java');
+    const exec = { process_exec: { process: running }, node_name: 'host-r', time: at(1) };
+    const parsed = parseTetragonEvent(exec);
+    assert.ok(parsed.ok);
+    await store.write(source, [{ parsed: parsed.parsed, raw: exec }]);
+    const row = (execId: string, second: number, path: string) => ({
+      execId,
+      nodeName: 'host-r',
+      time: at(second),
+      role: 'library' as const,
+      path,
+      sha256: 'c'.repeat(64),
+      advisories: [],
+    });
+    await store.writeSoftwareLoads(source, [
+      row(running.exec_id!, 2, '/lib/old.so'),
+      row(running.exec_id!, 30, '/lib/new.so'),
+      row('bm8gc3VjaCBwcm9jZXNz', 30, '/lib/orphan.so'),
+    ]);
+    assert.equal((await store.inventory({ node: 'host-r', limit: 10 })).loads.length, 3);
+    await store.prune({ before: at(10) });
+    const after = await store.inventory({ node: 'host-r', limit: 10 });
+    assert.deepEqual(
+      after.loads.map((l) => l.path),
+      ['/lib/new.so'],
+      'the old row went by its time, the orphan with its (never stored) execution',
+    );
+  } finally {
+    await store.close();
+  }
 });

@@ -53,6 +53,21 @@ function pruneExecutions(db: Database.Database): number {
   return removed;
 }
 
+/**
+ * Library loads stored without an event (the compact rows of Store.writeSoftwareLoads, whose
+ * event_id is 0) go by their own time, or once their execution is gone.
+ */
+function pruneCompactLoads(db: Database.Database, before?: string): void {
+  if (before !== undefined) {
+    db.prepare('DELETE FROM software_loads WHERE event_id = 0 AND time < ?').run(before);
+  }
+  db.prepare(
+    `DELETE FROM software_loads WHERE event_id = 0 AND NOT EXISTS (
+       SELECT 1 FROM executions e
+       WHERE e.source_id = software_loads.source_id AND e.exec_id = software_loads.exec_id)`,
+  ).run();
+}
+
 /** Deletes events older than `before` (sortable time), then the executions left orphaned. */
 export function pruneOlderThan(db: Database.Database, before: string): PruneResult {
   let events = 0;
@@ -65,7 +80,9 @@ export function pruneOlderThan(db: Database.Database, before: string): PruneResu
     events += n;
     if (n < CHUNK) break;
   }
-  return { events, executions: db.transaction(() => pruneExecutions(db))() };
+  const executions = db.transaction(() => pruneExecutions(db))();
+  db.transaction(() => pruneCompactLoads(db, before))();
+  return { events, executions };
 }
 
 /** Bytes the database's live pages take (freed pages are reused, not returned to the disk). */
@@ -88,6 +105,7 @@ export function pruneToSize(db: Database.Database, maxBytes: number): PruneResul
     )();
     result.events += n;
     result.executions += db.transaction(() => pruneExecutions(db))();
+    db.transaction(() => pruneCompactLoads(db))();
     if (n === 0) break;
   }
   return result;
