@@ -115,6 +115,17 @@ try {
       `${median(agentExtra).toFixed(0)} ms; ${median(pairs.map((p) => p.on.loads))} loads, ` +
       `${median(pairs.map((p) => p.on.hashed))} files hashed per run`,
   });
+  const agentShare = pairs.map((p) => ((p.on.agentCpuMs - p.off.agentCpuMs) / p.off.cpuMs) * 100);
+  reportBench({
+    name: `inventory on vs off, make -j2 of ${C_FILES} C files: the agent's extra CPU`,
+    value: median(agentShare),
+    unit: '% of the build',
+    goal: '< 1',
+    met: median(agentShare) < 1,
+    detail:
+      `median of ${PAIRS} pairs of (agent CPU on - off) / (build + agent CPU off): the part the ` +
+      `noise of make's own CPU time does not blur; pairs ${agentShare.map((p) => p.toFixed(1)).join(', ')}`,
+  });
   reportBench({
     name: 'inventory: first build with an empty hash cache, agent CPU',
     value: cold.agentCpuMs,
