@@ -4,3 +4,8 @@ import { fileURLToPath } from 'node:url';
 export const sqliteMigrationsFolder = fileURLToPath(
   new URL('../migrations/sqlite', import.meta.url),
 );
+
+/** PostgreSQL's migrations: the same tables, with events partitioned by day. */
+export const postgresMigrationsFolder = fileURLToPath(
+  new URL('../migrations/postgres', import.meta.url),
+);
