@@ -81,7 +81,23 @@ describe('PostgreSQL migrations and event partitions', () => {
       /not in the sortable UTC form/,
     );
 
-    await pool.query('DROP TABLE events_20261201');
+    // A cut inside 2 December keeps that day whole; one at its start drops 1 December only.
+    const dropped = await pool.query<{ name: string }>(
+      'SELECT proctrail_drop_event_partitions_before($1) AS name',
+      ['2026-12-02T00:00:00.000000000Z'],
+    );
+    assert.deepEqual(
+      dropped.rows.map((r) => r.name),
+      ['events_20261201'],
+    );
+    await assert.rejects(
+      pool.query('SELECT proctrail_drop_event_partitions_before($1)', ['soon']),
+      /not in the sortable UTC form/,
+    );
+    const again = await pool.query('SELECT proctrail_drop_event_partitions_before($1)', [
+      '2026-12-02T12:00:00.000000000Z',
+    ]);
+    assert.equal(again.rowCount, 0);
     const left = await pool.query('SELECT digest FROM events ORDER BY digest');
     assert.deepEqual(
       left.rows.map((r) => r.digest),
