@@ -100,7 +100,9 @@ export function ProcessView() {
 
   const onKey = (event: KeyboardEvent<HTMLDivElement>) => {
     if (!layout) return;
-    const current = selectedId ?? execId;
+    // The address bar, not selectedId: React learns of a selection a render after the history
+    // call made it, and keys pressed in between must move on from where the last one went.
+    const current = new URLSearchParams(window.location.search).get('sel') ?? execId;
     if (MOVES.has(event.key)) {
       event.preventDefault();
       select(moveSelection(layout, current, event.key as Move));
