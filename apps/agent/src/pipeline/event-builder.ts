@@ -16,12 +16,15 @@ import {
   type EventKind,
   type ParsedEvent,
   type TetragonEvent,
+  type TetragonPod,
   type TetragonProcess,
 } from '@proctrail/schema';
 import { tetragonArguments } from '../process/arguments';
 import { capabilityNames } from '../process/capabilities';
 import type { BootClock } from '../process/clock';
 import type { CachedExecution, ProcessCache } from '../process/process-cache';
+import { ContainerTracker } from '../container/container-tracker';
+import type { PodDirectory } from '../container/pod-directory';
 import type { PolicySummary } from '../policy/compile';
 import { enforcementPayload } from '../policy/enforcement-event';
 import type { IngestItem } from '../store/types';
@@ -49,6 +52,8 @@ export interface EventBuilderOptions {
   ancestors?: boolean;
   /** The prevention policies the sensor enforces, by index: enforcement events name them. */
   policies?: readonly PolicySummary[];
+  /** Pod metadata by container id, when the agent watches a cluster's API. */
+  pods?: PodDirectory;
 }
 
 /**
@@ -58,6 +63,9 @@ export interface EventBuilderOptions {
 export class EventBuilder {
   private readonly openFiles = new Map<bigint, string>();
   private readonly hostNamespaces = readHostNamespaces();
+  readonly containers = new ContainerTracker();
+  /** The pod metadata each execution's process object was last given. */
+  private readonly podApplied = new WeakMap<CachedExecution, TetragonPod>();
 
   constructor(
     private readonly cache: ProcessCache,
@@ -194,6 +202,7 @@ export class EventBuilder {
       ns: this.namespaces(record),
     };
     if (parentExecId) process.parent_exec_id = parentExecId;
+    this.containers.place(process, this.cache.byId(parentExecId)?.process, record.cgroupPath);
     if (record.deleted || record.memfd) {
       process.binary_properties = { file: { path: record.binary } };
     }
@@ -392,15 +401,34 @@ export class EventBuilder {
     return this.time(bootNs);
   }
 
+  /**
+   * Brings the pod metadata of a process up to date with what the cluster's API says now, when
+   * the agent watches one and the process is in a known container: metadata that arrived after
+   * the exec, and labels changed since, reach the process's later events. The process object
+   * is replaced, not changed, because events already built still hold the old one. A pod gone
+   * from the API leaves its processes with what was last known.
+   */
+  private refreshPod(entry: CachedExecution): void {
+    if (!this.options.pods || !entry.process.docker) return;
+    const pod = this.options.pods.podOf(entry.process.docker);
+    if (!pod || this.podApplied.get(entry) === pod) return;
+    this.podApplied.set(entry, pod);
+    entry.process = { ...entry.process, pod: withObservedStart(pod, entry.process.pod) };
+  }
+
   private item(
     kind: EventKind,
     entry: CachedExecution,
     envelope: { time: string },
     payload: Record<string, unknown>,
   ): IngestItem {
+    this.refreshPod(entry);
     const body: Record<string, unknown> = { process: entry.process };
     const parent = this.cache.byId(entry.process.parent_exec_id);
-    if (parent) body.parent = parent.process;
+    if (parent) {
+      this.refreshPod(parent);
+      body.parent = parent.process;
+    }
     if (this.options.ancestors) {
       const ancestors = parent ? this.cache.ancestorsOf(parent, ANCESTORS_KEPT) : [];
       if (ancestors.length) body.ancestors = ancestors;
@@ -432,6 +460,16 @@ export class EventBuilder {
     }
     return ns;
   }
+}
+
+/**
+ * The API's pod with the container's start as the agent saw it (its init's start) where it
+ * saw one: the API's startedAt is the runtime's, in whole seconds.
+ */
+function withObservedStart(pod: TetragonPod, known: TetragonPod | undefined): TetragonPod {
+  const observedStart = known?.container?.start_time;
+  if (!observedStart) return pod;
+  return { ...pod, container: { ...pod.container, start_time: observedStart } };
 }
 
 /** The namespaces of pid 1, the host's. */
