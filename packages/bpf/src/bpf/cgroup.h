@@ -34,7 +34,7 @@ static long kernfs_walk_step(__u32 index, struct kernfs_walk *w) {
     struct kernfs_node *node = w->node;
     struct kernfs_node *parent = kernfs_parent(node);
     const char *name = BPF_CORE_READ(node, name);
-    char part[64];
+    char part[128];
     long len;
 
     if (!buf) {
@@ -45,8 +45,10 @@ static long kernfs_walk_step(__u32 index, struct kernfs_walk *w) {
     if (!parent)
         return 1;
 
-    /* Components are short ("system.slice", a 64-hex container id plus a prefix); longer ones
-     * are cut at sizeof(part) and the path is flagged truncated. */
+    /* Components are short, the longest usual ones being a runtime's scope (85 bytes:
+     * "cri-containerd-" + 64 hex + ".scope") and kubelet's pod slice (64 bytes with a
+     * burstable QoS prefix); longer ones are cut at sizeof(part) and the path is flagged
+     * truncated. */
     len = bpf_probe_read_kernel_str(part, sizeof(part), name);
     if (len <= 0) {
         w->failed = true;
