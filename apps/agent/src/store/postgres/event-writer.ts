@@ -1,0 +1,652 @@
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import {
+  eventTimeOf,
+  fileEdgesOf,
+  networkEdgesOf,
+  processFlags,
+  softwareLoadOf,
+  subjectsOf,
+  toSortableTime,
+  type EventBody,
+  type ParsedEvent,
+  type SoftwareLoad,
+  type TetragonProcess,
+} from '@proctrail/schema';
+import type { IngestItem, SoftwareLoadRow, SourceInfo, WriteResult } from '../types';
+import { SEEN_ANCESTOR, SEEN_EXEC, SEEN_PARENT, SEEN_SUBJECT } from '../sqlite/event-writer';
+import { run } from './sql';
+
+/** executions.info_rank, as the SQLite writer ranks: a richer process object wins. */
+const RANK_EXEC = 3;
+const RANK_SUBJECT = 2;
+const RANK_PARENT = 1;
+const RANK_ANCESTOR = 0;
+
+/** software_loads.event_id of a load stored without an event, as in SQLite. */
+export const NO_EVENT_ID = 0;
+
+/** Columns a richer description replaces and a poorer one only fills, as in SQLite. */
+const DESCRIPTIVE_COLUMNS = [
+  'parent_exec_id',
+  'node_name',
+  'pid',
+  'uid',
+  'auid',
+  'cwd',
+  'binary',
+  'arguments',
+  'flags',
+  'start_time',
+  'pod_namespace',
+  'pod_name',
+  'container_id',
+  'in_init_tree',
+] as const;
+
+const STATE_COLUMNS = [
+  'seen',
+  'info_rank',
+  'exec_event_count',
+  'process_json',
+  'exit_time',
+  'exit_status',
+  'exit_signal',
+  'ended_unseen_after',
+] as const;
+
+const EXECUTION_COLUMNS = [...DESCRIPTIVE_COLUMNS, ...STATE_COLUMNS];
+type ExecutionColumn = (typeof EXECUTION_COLUMNS)[number];
+
+/** PostgreSQL types of the executions columns, for unnest's arrays. */
+const EXECUTION_TYPES: Record<ExecutionColumn, string> = {
+  parent_exec_id: 'text',
+  node_name: 'text',
+  pid: 'int',
+  uid: 'bigint',
+  auid: 'bigint',
+  cwd: 'text',
+  binary: 'text',
+  arguments: 'text',
+  flags: 'text',
+  start_time: 'text',
+  pod_namespace: 'text',
+  pod_name: 'text',
+  container_id: 'text',
+  in_init_tree: 'boolean',
+  seen: 'int',
+  info_rank: 'int',
+  exec_event_count: 'int',
+  process_json: 'text',
+  exit_time: 'text',
+  exit_status: 'int',
+  exit_signal: 'text',
+  ended_unseen_after: 'text',
+};
+
+/** One execution row as the batch leaves it; `stored` when it was read from the database. */
+type ExecutionState = Record<ExecutionColumn, unknown> & { exec_id: string };
+
+/**
+ * Every execution row the batch may change is read at once, then changed in memory in the
+ * events' order exactly as the SQLite writer's statements change it row by row, and written
+ * back whole in one upsert. The write holds a transaction-level advisory lock on its source,
+ * so no other writer of the same source changes these rows in between (other sources' rows
+ * are never touched).
+ */
+const SELECT_EXECUTIONS_SQL = `
+SELECT exec_id, ${EXECUTION_COLUMNS.map((c) => `"${c}"`).join(', ')}
+FROM executions
+WHERE source_id = ? AND (exec_id = ANY(?::text[])
+  OR ((parent_exec_id, pid) IN (SELECT * FROM unnest(?::text[], ?::int[])) AND exit_time IS NULL))`;
+
+const QUOTED_COLUMNS = EXECUTION_COLUMNS.map((c) => `"${c}"`).join(', ');
+const UPSERT_EXECUTIONS_SQL = `
+INSERT INTO executions (source_id, exec_id, ${QUOTED_COLUMNS})
+SELECT ?, exec_id, ${QUOTED_COLUMNS}
+FROM unnest(?::text[], ${EXECUTION_COLUMNS.map((c) => `?::${EXECUTION_TYPES[c]}[]`).join(', ')})
+  WITH ORDINALITY AS u(exec_id, ${QUOTED_COLUMNS}, n)
+ORDER BY n
+ON CONFLICT (source_id, exec_id) DO UPDATE SET
+  ${EXECUTION_COLUMNS.map((c) => `"${c}" = excluded."${c}"`).join(',\n  ')}`;
+
+/** Events in the batch's order (ORDINALITY), so their ids increase as SQLite's do. */
+const INSERT_EVENTS_SQL = `
+INSERT INTO events (source_id, digest, kind, time, node_name, exec_id, pid, process_start_time, raw)
+SELECT ?, digest, kind, time, node_name, exec_id, pid, process_start_time, raw
+FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::text[], ?::text[])
+  WITH ORDINALITY AS u(digest, kind, time, node_name, exec_id, pid, process_start_time, raw, n)
+ORDER BY n
+ON CONFLICT DO NOTHING
+RETURNING id, digest`;
+
+const INSERT_NETWORK_SQL = `
+INSERT INTO network_edges (event_id, source_id, exec_id, time, type, family, protocol, saddr,
+  sport, daddr, dport, cookie, bytes_sent, bytes_received, state)
+SELECT event_id, ?, exec_id, time, type, family, protocol, saddr, sport, daddr, dport, cookie,
+  bytes_sent, bytes_received, state
+FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+  ?::int[], ?::text[], ?::int[], ?::text[], ?::bigint[], ?::bigint[], ?::text[])
+  AS u(event_id, exec_id, time, type, family, protocol, saddr, sport, daddr, dport, cookie,
+    bytes_sent, bytes_received, state)`;
+
+const INSERT_FILE_SQL = `
+INSERT INTO file_edges (event_id, source_id, exec_id, time, operation, path, bytes, flags)
+SELECT event_id, ?, exec_id, time, operation, path, bytes, flags
+FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[])
+  AS u(event_id, exec_id, time, operation, path, bytes, flags)`;
+
+/**
+ * As SQLite's inventory writer: one row per (source, execution, role, path); a later load
+ * fills what the row lacks and never erases a hash. These merges give the same row whether
+ * the loads of a batch are folded first or applied one by one, so a batch folds its own.
+ */
+const UPSERT_LOADS_SQL = `
+INSERT INTO software_loads (source_id, event_id, exec_id, node_name, time, role, path, sha256,
+  build_id, name, version, soname, error, advisories)
+SELECT ?, u.* FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+  ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS u
+ON CONFLICT (source_id, exec_id, role, path) DO UPDATE SET
+  sha256 = coalesce(software_loads.sha256, excluded.sha256),
+  build_id = coalesce(software_loads.build_id, excluded.build_id),
+  name = coalesce(software_loads.name, excluded.name),
+  version = coalesce(software_loads.version, excluded.version),
+  soname = coalesce(software_loads.soname, excluded.soname),
+  error = CASE WHEN coalesce(software_loads.sha256, excluded.sha256) IS NULL
+    THEN excluded.error END,
+  advisories = coalesce(excluded.advisories, software_loads.advisories)`;
+
+/** Lock space of the per-source write lock (pg_advisory_xact_lock's first key). */
+export const SOURCE_LOCK_SPACE = 0x70747261; // "ptra"
+
+interface PreparedEvent {
+  item: IngestItem;
+  digest: string;
+  canonical: string;
+  time: string | null;
+  execId: string | null;
+  nodeName: string | null;
+  pid: number | null;
+  startTime: string | null;
+}
+
+interface LoadRow {
+  eventId: number;
+  execId: string;
+  nodeName: string | null;
+  time: string | null;
+  load: SoftwareLoad;
+}
+
+/**
+ * Writes batches of events into PostgreSQL, one transaction per batch and a handful of
+ * statements per batch (multi-row inserts through unnest), with the SQLite writer's
+ * semantics: each event once per source, executions merged by richness in the events' order,
+ * exits, replaced images, edges and inventory rows.
+ */
+export class PostgresEventWriter {
+  /** Days whose event partition exists (made by proctrail_event_partition). */
+  private readonly partitionDays = new Set<string>();
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** Forgets the partitions known to exist: retention may have dropped some. */
+  forgetPartitions(): void {
+    this.partitionDays.clear();
+  }
+
+  async write(source: SourceInfo, items: readonly IngestItem[]): Promise<WriteResult> {
+    const prepared = items.map(prepare);
+    await this.ensurePartitions(prepared);
+    try {
+      return await this.inTransaction(source, (client) => writeBatch(client, source, prepared));
+    } catch (error) {
+      // 23514: an event of a day whose partition another process's retention just dropped
+      // fell to the time-less partition's check. Make the partitions again, once.
+      if ((error as { cause?: { code?: string } }).cause?.code !== '23514') throw error;
+      this.forgetPartitions();
+      await this.ensurePartitions(prepared);
+      return this.inTransaction(source, (client) => writeBatch(client, source, prepared));
+    }
+  }
+
+  async writeLoads(source: SourceInfo, rows: readonly SoftwareLoadRow[]): Promise<void> {
+    const loads = rows.map((row) => ({
+      eventId: NO_EVENT_ID,
+      execId: row.execId,
+      nodeName: row.nodeName ?? null,
+      time: row.time ? (toSortableTime(row.time) ?? null) : null,
+      load: row,
+    }));
+    await this.inTransaction(source, (client) => upsertLoads(client, source, loads));
+  }
+
+  /**
+   * Partitions are made outside the batch's transaction: creating one locks the events table
+   * for a moment, which should not last as long as a batch.
+   */
+  private async ensurePartitions(prepared: PreparedEvent[]): Promise<void> {
+    for (const { time } of prepared) {
+      if (!time) continue;
+      const day = time.slice(0, 10);
+      if (this.partitionDays.has(day)) continue;
+      await run(this.pool, 'SELECT proctrail_event_partition(?)', [time]);
+      this.partitionDays.add(day);
+    }
+  }
+
+  private async inTransaction<T>(
+    source: SourceInfo,
+    body: (client: pg.PoolClient) => Promise<T>,
+  ): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await run(client, 'SELECT pg_advisory_xact_lock(?, ?)', [SOURCE_LOCK_SPACE, source.id]);
+      const result = await body(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+function prepare(item: IngestItem): PreparedEvent {
+  const canonical = JSON.stringify(item.raw);
+  const process = subjectsOf(item.parsed).process;
+  return {
+    item,
+    canonical,
+    digest: createHash('sha1').update(canonical).digest('base64'),
+    time: eventTimeOf(item.parsed) ?? null,
+    execId: process?.exec_id || null,
+    nodeName: item.parsed.envelope.node_name ?? null,
+    pid: process?.pid ?? null,
+    startTime: process?.start_time ? (toSortableTime(process.start_time) ?? null) : null,
+  };
+}
+
+async function writeBatch(
+  client: pg.PoolClient,
+  source: SourceInfo,
+  prepared: PreparedEvent[],
+): Promise<WriteResult> {
+  const result: WriteResult = {
+    events: [],
+    stored: 0,
+    duplicates: 0,
+    byKind: {},
+    unattributed: 0,
+    collisions: [],
+  };
+  const stored = await insertEvents(client, source, prepared, result);
+  const executions = await ExecutionBatch.load(client, source, stored);
+  const loads: LoadRow[] = [];
+  const network: unknown[][] = [];
+  const files: unknown[][] = [];
+  for (const { event, id } of stored) {
+    executions.applyEvent(event, result);
+    collectEdges(event, id, network, files);
+    collectLoad(event, id, loads);
+  }
+  await executions.save(client, source);
+  await insertEdges(client, source, network, INSERT_NETWORK_SQL);
+  await insertEdges(client, source, files, INSERT_FILE_SQL);
+  await upsertLoads(client, source, loads);
+  return result;
+}
+
+/** Inserts the batch's events; returns those stored (not duplicates), in order, with ids. */
+async function insertEvents(
+  client: pg.PoolClient,
+  source: SourceInfo,
+  prepared: PreparedEvent[],
+  result: WriteResult,
+): Promise<Array<{ event: PreparedEvent; id: number }>> {
+  // A digest twice in one batch is a duplicate of the batch's own first copy.
+  const firsts = new Map<string, PreparedEvent>();
+  for (const event of prepared) if (!firsts.has(event.digest)) firsts.set(event.digest, event);
+  const unique = [...firsts.values()];
+  const rows = await run<{ id: number; digest: string }>(client, INSERT_EVENTS_SQL, [
+    source.id,
+    ...columnsOf(unique, [
+      (e) => e.digest,
+      (e) => e.item.parsed.kind,
+      (e) => e.time,
+      (e) => e.nodeName,
+      (e) => e.execId,
+      (e) => e.pid,
+      (e) => e.startTime,
+      (e) => e.canonical,
+    ]),
+  ]);
+  const ids = new Map(rows.map((r) => [r.digest, r.id]));
+  const stored: Array<{ event: PreparedEvent; id: number }> = [];
+  for (const event of prepared) {
+    const id = firsts.get(event.digest) === event ? ids.get(event.digest) : undefined;
+    if (id === undefined) {
+      result.duplicates++;
+      continue;
+    }
+    stored.push({ event, id });
+  }
+  stored.sort((a, b) => a.id - b.id);
+  for (const { event, id } of stored) {
+    const kind = event.item.parsed.kind;
+    result.events.push({
+      id,
+      sourceId: source.id,
+      kind,
+      time: event.time,
+      execId: event.execId,
+      nodeName: event.nodeName,
+      json: event.canonical,
+    });
+    result.stored++;
+    result.byKind[kind] = (result.byKind[kind] ?? 0) + 1;
+  }
+  return stored;
+}
+
+/** Arrays of one column each, from rows: what unnest takes. */
+function columnsOf<T>(rows: readonly T[], columns: Array<(row: T) => unknown>): unknown[][] {
+  return columns.map((column) => rows.map(column));
+}
+
+/** The executions of one batch, read once, changed in memory, written back once. */
+class ExecutionBatch {
+  private readonly rows = new Map<string, ExecutionState>();
+  /** Rows by `parent_exec_id \0 pid`, for a fork replaced by its exec. */
+  private readonly byParentPid = new Map<string, Set<ExecutionState>>();
+  private readonly dirty = new Set<ExecutionState>();
+
+  static async load(
+    client: pg.PoolClient,
+    source: SourceInfo,
+    stored: Array<{ event: PreparedEvent }>,
+  ): Promise<ExecutionBatch> {
+    const ids = new Set<string>();
+    const forkParents: string[] = [];
+    const forkPids: number[] = [];
+    for (const { event } of stored) {
+      const subjects = subjectsOf(event.item.parsed);
+      for (const p of [subjects.process, subjects.parent, ...subjects.ancestors]) {
+        if (p?.exec_id) ids.add(p.exec_id);
+      }
+      const process = subjects.process;
+      if (event.item.parsed.kind !== 'process_exec' || !process?.parent_exec_id) continue;
+      ids.add(process.parent_exec_id);
+      if (processFlags(process).includes('clone') && process.pid !== undefined) {
+        forkParents.push(process.parent_exec_id);
+        forkPids.push(process.pid);
+      }
+    }
+    const batch = new ExecutionBatch();
+    if (ids.size === 0) return batch;
+    const rows = await run<ExecutionState>(client, SELECT_EXECUTIONS_SQL, [
+      source.id,
+      [...ids],
+      forkParents,
+      forkPids,
+    ]);
+    for (const row of rows) batch.index(row);
+    return batch;
+  }
+
+  private index(row: ExecutionState): void {
+    this.rows.set(row.exec_id, row);
+    const key = parentPidKey(row);
+    if (key === undefined) return;
+    const set = this.byParentPid.get(key);
+    if (set) set.add(row);
+    else this.byParentPid.set(key, new Set([row]));
+  }
+
+  private unindex(row: ExecutionState): void {
+    const key = parentPidKey(row);
+    if (key !== undefined) this.byParentPid.get(key)?.delete(row);
+  }
+
+  /** What SqliteEventWriter.writeItem does to executions for one stored event. */
+  applyEvent(event: PreparedEvent, result: WriteResult): void {
+    const { parsed } = event.item;
+    const { process, parent, ancestors } = subjectsOf(parsed);
+    const isExec = parsed.kind === 'process_exec';
+    if (process && !event.execId) result.unattributed++;
+    if (process) {
+      const collided = this.mention(
+        process,
+        event.nodeName,
+        isExec ? RANK_EXEC : RANK_SUBJECT,
+        isExec ? SEEN_EXEC : SEEN_SUBJECT,
+      );
+      if (collided) result.collisions.push(process.exec_id!);
+    }
+    if (parent) this.mention(parent, event.nodeName, RANK_PARENT, SEEN_PARENT);
+    for (const ancestor of ancestors) {
+      this.mention(ancestor, event.nodeName, RANK_ANCESTOR, SEEN_ANCESTOR);
+    }
+    if (event.execId && parsed.kind === 'process_exit') this.exit(parsed, event);
+    if (isExec && process) this.endReplacedImage(process, event.time);
+  }
+
+  /** The upsert of one process object; true when a second exec event named its exec_id. */
+  private mention(
+    process: TetragonProcess,
+    nodeName: string | null,
+    rank: number,
+    seenBit: number,
+  ): boolean {
+    const execId = process.exec_id;
+    if (!execId) return false;
+    const described = descriptiveValues(process, nodeName);
+    const execEvents = rank === RANK_EXEC ? 1 : 0;
+    let row = this.rows.get(execId);
+    if (!row) {
+      row = {
+        exec_id: execId,
+        ...described,
+        seen: seenBit,
+        info_rank: rank,
+        exec_event_count: execEvents,
+        process_json: JSON.stringify(process),
+        exit_time: null,
+        exit_status: null,
+        exit_signal: null,
+        ended_unseen_after: null,
+      };
+      this.index(row);
+    } else {
+      this.unindex(row);
+      const richer = rank > (row.info_rank as number);
+      for (const column of DESCRIPTIVE_COLUMNS) {
+        row[column] = richer
+          ? (described[column] ?? row[column])
+          : (row[column] ?? described[column]);
+      }
+      if (richer) row.process_json = JSON.stringify(process);
+      row.seen = (row.seen as number) | seenBit;
+      row.info_rank = Math.max(row.info_rank as number, rank);
+      row.exec_event_count = (row.exec_event_count as number) + execEvents;
+      this.index(row);
+    }
+    this.dirty.add(row);
+    return rank === RANK_EXEC && (row.exec_event_count as number) > 1;
+  }
+
+  private exit(parsed: ParsedEvent, event: PreparedEvent): void {
+    const row = this.rows.get(event.execId!);
+    if (!row) return;
+    const exit = parsed.body as EventBody<'process_exit'>;
+    row.exit_time = (exit.time && toSortableTime(exit.time)) || event.time;
+    row.exit_status = exit.status ?? 0;
+    row.exit_signal = exit.signal || null;
+    row.ended_unseen_after = null;
+    this.dirty.add(row);
+  }
+
+  /** See SET_REPLACED_SQL and SET_FORK_REPLACED_SQL in the SQLite writer. */
+  private endReplacedImage(process: TetragonProcess, time: string | null): void {
+    const parentExecId = process.parent_exec_id;
+    if (!parentExecId || process.pid === undefined) return;
+    const ended = (row: ExecutionState) => {
+      row.exit_time = time;
+      this.dirty.add(row);
+    };
+    if (processFlags(process).includes('clone')) {
+      const key = `${parentExecId}\0${process.pid}`;
+      for (const row of this.byParentPid.get(key) ?? []) {
+        if (row.exec_id !== process.exec_id && row.exit_time === null) ended(row);
+      }
+      return;
+    }
+    const previous = this.rows.get(parentExecId);
+    if (previous && previous.pid === process.pid && previous.exit_time === null) ended(previous);
+  }
+
+  async save(client: pg.PoolClient, source: SourceInfo): Promise<void> {
+    if (this.dirty.size === 0) return;
+    // Rows in the order they were first written, so new rows get ids in that order.
+    const rows = [...this.rows.values()].filter((row) => this.dirty.has(row));
+    await run(client, UPSERT_EXECUTIONS_SQL, [
+      source.id,
+      rows.map((row) => row.exec_id),
+      ...EXECUTION_COLUMNS.map((column) => rows.map((row) => row[column])),
+    ]);
+  }
+}
+
+function parentPidKey(row: ExecutionState): string | undefined {
+  if (row.parent_exec_id === null || row.pid === null) return undefined;
+  return `${row.parent_exec_id as string}\0${row.pid as number}`;
+}
+
+/** The descriptive columns a process object gives, as SQLite's executionParams does. */
+function descriptiveValues(
+  process: TetragonProcess,
+  nodeName: string | null,
+): Record<(typeof DESCRIPTIVE_COLUMNS)[number], unknown> {
+  return {
+    parent_exec_id: process.parent_exec_id || null,
+    node_name: nodeName,
+    pid: process.pid ?? null,
+    uid: process.uid ?? null,
+    auid: process.auid ?? null,
+    cwd: process.cwd ?? null,
+    binary: process.binary ?? null,
+    arguments: process.arguments ?? null,
+    flags: process.flags ?? null,
+    start_time: process.start_time ? (toSortableTime(process.start_time) ?? null) : null,
+    pod_namespace: process.pod?.namespace ?? null,
+    pod_name: process.pod?.name ?? null,
+    container_id: process.pod?.container?.id ?? process.docker ?? null,
+    in_init_tree: process.in_init_tree === undefined ? null : Boolean(process.in_init_tree),
+  };
+}
+
+function collectEdges(
+  event: PreparedEvent,
+  eventId: number,
+  network: unknown[][],
+  files: unknown[][],
+): void {
+  const { parsed } = event.item;
+  const { execId, time } = event;
+  for (const edge of networkEdgesOf(parsed)) {
+    network.push([
+      eventId,
+      execId,
+      time,
+      edge.type,
+      edge.family ?? null,
+      edge.protocol ?? null,
+      edge.saddr ?? null,
+      edge.sport ?? null,
+      edge.daddr ?? null,
+      edge.dport ?? null,
+      edge.cookie ?? null,
+      edge.bytesSent ?? null,
+      edge.bytesReceived ?? null,
+      edge.state ?? null,
+    ]);
+  }
+  for (const edge of fileEdgesOf(parsed)) {
+    files.push([
+      eventId,
+      execId,
+      time,
+      edge.operation,
+      edge.path,
+      edge.bytes ?? null,
+      edge.flags ?? null,
+    ]);
+  }
+}
+
+async function insertEdges(
+  client: pg.PoolClient,
+  source: SourceInfo,
+  rows: unknown[][],
+  sql: string,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = rows[0]!.map((_, i) => rows.map((row) => row[i]));
+  await run(client, sql, [source.id, ...columns]);
+}
+
+function collectLoad(event: PreparedEvent, eventId: number, loads: LoadRow[]): void {
+  const { parsed } = event.item;
+  if (!event.execId || (parsed.kind !== 'process_exec' && parsed.kind !== 'process_loader')) {
+    return;
+  }
+  const load = softwareLoadOf(parsed);
+  if (load) {
+    loads.push({ eventId, execId: event.execId, nodeName: event.nodeName, time: event.time, load });
+  }
+}
+
+/** Folds a batch's loads of one (execution, role, path) as the upsert would, then upserts. */
+async function upsertLoads(
+  client: pg.PoolClient,
+  source: SourceInfo,
+  loads: readonly LoadRow[],
+): Promise<void> {
+  if (loads.length === 0) return;
+  const folded = new Map<string, unknown[]>();
+  for (const { eventId, execId, nodeName, time, load } of loads) {
+    const advisories = load.advisories.length ? JSON.stringify(load.advisories) : null;
+    const row = [
+      eventId,
+      execId,
+      nodeName,
+      time,
+      load.role,
+      load.path,
+      load.sha256 ?? null,
+      load.buildId ?? null,
+      load.name ?? null,
+      load.version ?? null,
+      load.soname ?? null,
+      load.error ?? null,
+      advisories,
+    ];
+    const key = `${execId}\0${load.role}\0${load.path}`;
+    const first = folded.get(key);
+    if (!first) {
+      folded.set(key, row);
+      continue;
+    }
+    for (const i of [6, 7, 8, 9, 10]) first[i] ??= row[i];
+    first[11] = first[6] === null ? row[11] : null;
+    first[12] = row[12] ?? first[12];
+  }
+  const rows = [...folded.values()];
+  await run(client, UPSERT_LOADS_SQL, [
+    source.id,
+    ...rows[0]!.map((_, i) => rows.map((r) => r[i])),
+  ]);
+}

@@ -1,0 +1,188 @@
+import type pg from 'pg';
+import {
+  toSortableTime,
+  type ProcessNode,
+  type ValidEventFilters,
+  type ValidProcessFilters,
+} from '@proctrail/schema';
+import { StoreError } from '../errors';
+import { toProcessNode, type ExecutionRow } from '../sqlite/process-rows';
+import type { StoredEvent } from '../types';
+import { likePattern, run, type Condition } from './sql';
+import { EXECUTION_COLUMNS, type PostgresTreeQueries } from './tree-queries';
+
+/**
+ * A path and everything under it: the path itself, or what starts with it and a "/" (so
+ * "/etc" finds "/etc/passwd" but not "/etc-backup"). starts_with has no wildcards at all.
+ */
+function pathPrefixCondition(path: string, column: string): Condition {
+  const dir = path.endsWith('/') ? path : `${path}/`;
+  return { sql: `(${column} = ? OR starts_with(${column}, ?))`, params: [path, dir] };
+}
+
+/**
+ * Binaries and arguments match as substrings without regard to ASCII case, as SQLite's LIKE
+ * and its trigram index do; pg_trgm's indexes answer ILIKE.
+ */
+function textCondition(column: 'binary' | 'arguments', text: string): Condition {
+  return { sql: `e."${column}" ILIKE ? ESCAPE '\\'`, params: [likePattern(text)] };
+}
+
+/**
+ * The WHERE conditions of a process search; every value is bound, never spliced. Keep in
+ * step with processConditions of the SQLite store (sqlite/search.ts).
+ */
+export function processConditions(filters: Omit<ValidProcessFilters, 'limit'>): Condition[] {
+  const where: Condition[] = [];
+  if (filters.binary) where.push(textCondition('binary', filters.binary));
+  if (filters.args) where.push(textCondition('arguments', filters.args));
+  if (filters.pid !== undefined) where.push({ sql: 'e.pid = ?', params: [filters.pid] });
+  if (filters.execId) where.push({ sql: 'e.exec_id = ?', params: [filters.execId] });
+  if (filters.node) where.push({ sql: 'e.node_name = ?', params: [filters.node] });
+  if (filters.namespace) where.push({ sql: 'e.pod_namespace = ?', params: [filters.namespace] });
+  if (filters.pod) {
+    where.push({ sql: `e.pod_name ILIKE ? ESCAPE '\\'`, params: [likePattern(filters.pod)] });
+  }
+  if (filters.source) where.push({ sql: 's.name = ?', params: [filters.source] });
+  if (filters.ip) {
+    where.push({
+      sql: `(e.source_id, e.exec_id) IN (
+        SELECT source_id, exec_id FROM network_edges WHERE daddr = ?
+        UNION SELECT source_id, exec_id FROM network_edges WHERE saddr = ?)`,
+      params: [filters.ip, filters.ip],
+    });
+  }
+  if (filters.port !== undefined) {
+    where.push({
+      sql: `(e.source_id, e.exec_id) IN (
+        SELECT source_id, exec_id FROM network_edges WHERE dport = ?
+        UNION SELECT source_id, exec_id FROM network_edges WHERE sport = ?)`,
+      params: [filters.port, filters.port],
+    });
+  }
+  if (filters.path?.startsWith('/')) {
+    const prefix = pathPrefixCondition(filters.path, 'path');
+    where.push({
+      sql: `(e.source_id, e.exec_id) IN (SELECT source_id, exec_id FROM file_edges WHERE ${prefix.sql})`,
+      params: prefix.params,
+    });
+  } else if (filters.path) {
+    where.push({
+      sql: `(e.source_id, e.exec_id) IN (
+        SELECT source_id, exec_id FROM file_edges WHERE path ILIKE ? ESCAPE '\\')`,
+      params: [likePattern(filters.path)],
+    });
+  }
+  if (filters.since) {
+    where.push({ sql: `coalesce(e.exit_time, '9999') >= ?`, params: [filters.since] });
+  }
+  if (filters.until) {
+    where.push({ sql: `coalesce(e.start_time, '') <= ?`, params: [filters.until] });
+  }
+  return where;
+}
+
+type SearchRow = ExecutionRow & {
+  sourceId: number;
+  parentPid: number | null;
+  parentBinary: string | null;
+};
+
+export async function searchProcesses(
+  pool: pg.Pool,
+  trees: PostgresTreeQueries,
+  filters: ValidProcessFilters,
+  offset = 0,
+): Promise<ProcessNode[]> {
+  const where = processConditions(filters);
+  // SQLite sorts a missing start time last when descending; PostgreSQL is told to.
+  const sql = `
+    SELECT ${EXECUTION_COLUMNS}, e.source_id AS "sourceId", p.pid AS "parentPid",
+      p."binary" AS "parentBinary"
+    FROM executions e
+    JOIN sources s ON s.id = e.source_id
+    LEFT JOIN executions p ON p.source_id = e.source_id AND p.exec_id = e.parent_exec_id
+    ${where.length ? `WHERE ${where.map((c) => c.sql).join(' AND ')}` : ''}
+    ORDER BY e.start_time COLLATE "C" DESC NULLS LAST, e.id DESC
+    LIMIT ? OFFSET ?`;
+  const params = [...where.flatMap((c) => c.params), filters.limit, offset];
+  const rows = await run<SearchRow>(pool, sql, params);
+
+  const bySource = new Map<number, SearchRow[]>();
+  for (const row of rows) bySource.set(row.sourceId, [...(bySource.get(row.sourceId) ?? []), row]);
+  const nodes = new Map<SearchRow, ProcessNode>();
+  for (const [sourceId, group] of bySource) {
+    const ids = group.map((r) => r.execId);
+    const [network, files] = await Promise.all([
+      trees.networkOf(sourceId, ids),
+      trees.filesOf(sourceId, ids),
+    ]);
+    for (const row of group) {
+      const parent =
+        row.parentPid === null && row.parentBinary === null
+          ? undefined
+          : { pid: row.parentPid, binary: row.parentBinary };
+      nodes.set(row, toProcessNode(row, parent, network.get(row.execId), files.get(row.execId)));
+    }
+  }
+  return rows.map((row) => nodes.get(row)!);
+}
+
+/** Conditions on single events, as the SQLite store's eventConditions (event-queries.ts). */
+function eventConditions(filters: ValidEventFilters): Condition[] {
+  const { ip, port, path, since, until, kinds, ...processFields } = filters;
+  const where: Condition[] = processConditions(processFields);
+  if (kinds?.length) where.push({ sql: 'ev.kind = ANY(?::text[])', params: [kinds] });
+  if (ip) {
+    where.push({
+      sql: 'ev.id IN (SELECT event_id FROM network_edges WHERE daddr = ? OR saddr = ?)',
+      params: [ip, ip],
+    });
+  }
+  if (port !== undefined) {
+    where.push({
+      sql: 'ev.id IN (SELECT event_id FROM network_edges WHERE dport = ? OR sport = ?)',
+      params: [port, port],
+    });
+  }
+  if (path?.startsWith('/')) {
+    const prefix = pathPrefixCondition(path, 'path');
+    where.push({
+      sql: `ev.id IN (SELECT event_id FROM file_edges WHERE ${prefix.sql})`,
+      params: prefix.params,
+    });
+  } else if (path) {
+    where.push({
+      sql: `ev.id IN (SELECT event_id FROM file_edges WHERE path ILIKE ? ESCAPE '\\')`,
+      params: [likePattern(path)],
+    });
+  }
+  if (since) where.push({ sql: 'ev.time >= ?', params: [sortable('since', since)] });
+  if (until) where.push({ sql: 'ev.time <= ?', params: [sortable('until', until)] });
+  return where;
+}
+
+function sortable(field: string, time: string): string {
+  const value = toSortableTime(time);
+  if (!value) throw new StoreError('input', `${field}: not an RFC 3339 time: ${time}`);
+  return value;
+}
+
+export async function eventsAfter(
+  pool: pg.Pool,
+  afterId: number,
+  filters: ValidEventFilters,
+  limit: number,
+): Promise<StoredEvent[]> {
+  const where = [{ sql: 'ev.id > ?', params: [afterId] }, ...eventConditions(filters)];
+  const sql = `
+    SELECT ev.id, ev.source_id AS "sourceId", ev.kind, ev.time, ev.exec_id AS "execId",
+      ev.node_name AS "nodeName", ev.raw AS json
+    FROM events ev
+    JOIN sources s ON s.id = ev.source_id
+    LEFT JOIN executions e ON e.source_id = ev.source_id AND e.exec_id = ev.exec_id
+    WHERE ${where.map((c) => c.sql).join(' AND ')}
+    ORDER BY ev.id
+    LIMIT ?`;
+  return run<StoredEvent>(pool, sql, [...where.flatMap((c) => c.params), limit]);
+}

@@ -1,0 +1,274 @@
+import type pg from 'pg';
+import type {
+  ProcessFileEdge,
+  ProcessNetworkEdge,
+  ProcessNode,
+  ProcessTree,
+  ProcessTreeNode,
+} from '@proctrail/schema';
+import type { SourceInfo, TreeOptions } from '../types';
+import { toProcessNode, unknownProcessNode, type ExecutionRow } from '../sqlite/process-rows';
+import { run, runArrays } from './sql';
+
+/** The executions columns the queries read, named as ExecutionRow names them. */
+export const EXECUTION_COLUMNS = `
+  s.name AS "sourceName", e.exec_id AS "execId", e.parent_exec_id AS "parentExecId",
+  e.node_name AS "nodeName", e.pid AS pid, e."binary" AS "binary", e.flags AS flags,
+  e.seen AS seen, e.process_json AS "processJson", e.exit_time AS "exitTime",
+  e.exit_status AS "exitStatus", e.exit_signal AS "exitSignal",
+  e.ended_unseen_after AS "endedUnseenAfter"`;
+
+/** The SQLite store's bounds, so both stores cut trees alike. */
+const MAX_ANCESTRY = 256;
+const DEFAULT_MAX_DEPTH = 64;
+const DEFAULT_MAX_DESCENDANTS = 1000;
+
+const CHILD_COUNTS_SQL = `
+SELECT parent_exec_id AS id, count(*)::int AS n FROM executions
+WHERE source_id = ? AND parent_exec_id = ANY(?::text[]) AND exec_id <> parent_exec_id
+GROUP BY parent_exec_id`;
+
+/** SQLite sorts NULL first; PostgreSQL is told to. Text compares by code point, as in SQLite. */
+const NETWORK_SQL = `
+SELECT exec_id AS "execId", type, family, protocol, saddr, sport, daddr, dport,
+  min(cookie COLLATE "C") AS cookie, count(*)::int AS count,
+  sum(bytes_sent)::float8 AS "bytesSent", sum(bytes_received)::float8 AS "bytesReceived",
+  min(time COLLATE "C") AS "firstTime"
+FROM network_edges
+WHERE source_id = ? AND exec_id = ANY(?::text[])
+GROUP BY exec_id, type, family, protocol, saddr, sport, daddr, dport
+ORDER BY "firstTime" NULLS FIRST`;
+
+const FILES_SQL = `
+SELECT exec_id AS "execId", operation, path, count(*)::int AS count,
+  sum(bytes)::float8 AS bytes, min(time COLLATE "C") AS "firstTime"
+FROM file_edges
+WHERE source_id = ? AND exec_id = ANY(?::text[])
+GROUP BY exec_id, operation, path
+ORDER BY "firstTime" NULLS FIRST`;
+
+/** See ANCESTRY_SQL of the SQLite store. */
+const ANCESTRY_SQL = `
+WITH RECURSIVE chain(exec_id, depth) AS (
+  SELECT ?::text, 0
+  UNION ALL
+  SELECT e.parent_exec_id, chain.depth + 1
+  FROM chain JOIN executions e ON e.source_id = ? AND e.exec_id = chain.exec_id
+  WHERE e.parent_exec_id IS NOT NULL AND e.parent_exec_id <> e.exec_id
+    AND chain.depth < ${MAX_ANCESTRY}
+)
+SELECT chain.exec_id AS "chainExecId", chain.depth AS depth, ${EXECUTION_COLUMNS}
+FROM chain
+LEFT JOIN executions e ON e.source_id = ? AND e.exec_id = chain.exec_id
+LEFT JOIN sources s ON s.id = e.source_id
+ORDER BY chain.depth`;
+
+/**
+ * One level's children in the order of the level's exec_ids, then of their rows (the order
+ * SQLite's nested loop over its parent index gives), `LIMIT` at most.
+ */
+const CHILDREN_SQL = `
+SELECT e.exec_id, e.parent_exec_id, e.node_name, e.pid, e."binary", e.flags,
+  e.seen, e.process_json, e.exit_time, e.exit_status, e.exit_signal, e.ended_unseen_after
+FROM unnest(?::text[]) WITH ORDINALITY AS level(exec_id, n)
+JOIN executions e ON e.source_id = ? AND e.parent_exec_id = level.exec_id
+WHERE e.exec_id <> e.parent_exec_id
+ORDER BY level.n, e.id
+LIMIT ?`;
+
+type DescendantColumns = [
+  string,
+  string | null,
+  string | null,
+  number | null,
+  string | null,
+  string | null,
+  number,
+  string,
+  string | null,
+  number | null,
+  string | null,
+  string | null,
+];
+
+type AncestryRow = ExecutionRow & { chainExecId: string; depth: number };
+type DescendantRow = ExecutionRow & { depth: number };
+
+function descendantRow(sourceName: string, depth: number, c: DescendantColumns): DescendantRow {
+  return {
+    depth,
+    sourceName,
+    execId: c[0],
+    parentExecId: c[1],
+    nodeName: c[2],
+    pid: c[3],
+    binary: c[4],
+    flags: c[5],
+    seen: c[6],
+    processJson: c[7],
+    exitTime: c[8],
+    exitStatus: c[9],
+    exitSignal: c[10],
+    endedUnseenAfter: c[11],
+  };
+}
+
+/** Process trees in PostgreSQL, built as SqliteTreeQueries builds them (keep in step). */
+export class PostgresTreeQueries {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async tree(
+    source: SourceInfo,
+    execId: string,
+    options: TreeOptions = {},
+  ): Promise<ProcessTree | undefined> {
+    const chain = await run<AncestryRow>(this.pool, ANCESTRY_SQL, [execId, source.id, source.id]);
+    if (chain.length === 0 || chain[0]!.execId === null) return undefined;
+    const ancestryTruncated = chain.at(-1)!.depth >= MAX_ANCESTRY;
+
+    const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    const maxDescendants = options.maxDescendants ?? DEFAULT_MAX_DESCENDANTS;
+    const descendants = await this.descendantsOf(source, execId, maxDepth, maxDescendants);
+    const { kept } = descendants;
+
+    const ids = [
+      ...chain.filter((r) => r.execId).map((r) => r.execId),
+      ...kept.map((r) => r.execId),
+    ];
+    const [network, files, uncountedChildren] = await Promise.all([
+      this.networkOf(source.id, ids),
+      this.filesOf(source.id, ids),
+      this.childCounts(source, descendants.uncounted),
+    ]);
+    const node = (row: ExecutionRow, parent: ExecutionRow | undefined) =>
+      toProcessNode(row, parent, network.get(row.execId), files.get(row.execId));
+
+    const self = node(chain[0]!, chain[1]?.execId ? chain[1] : undefined);
+    const ancestors: ProcessNode[] = [];
+    for (let i = chain.length - 1; i >= 1; i--) {
+      const row = chain[i]!;
+      const parent = chain[i + 1]?.execId ? chain[i + 1] : undefined;
+      ancestors.push(
+        row.execId ? node(row, parent) : unknownProcessNode(row.chainExecId, source.name),
+      );
+    }
+
+    const childCounts = new Map([...descendants.childCounts, ...uncountedChildren]);
+    const children = assemble(chain[0]!, kept, node, childCounts);
+    const childrenInAll = [...childCounts.values()].reduce((a, b) => a + b, 0);
+    return {
+      process: self,
+      ancestors,
+      children: children.children,
+      omittedDescendants: childrenInAll - kept.length,
+      ancestryTruncated,
+    };
+  }
+
+  /** See SqliteTreeQueries.descendantsOf. */
+  private async descendantsOf(
+    source: SourceInfo,
+    execId: string,
+    maxDepth: number,
+    maxDescendants: number,
+  ): Promise<{ kept: DescendantRow[]; childCounts: Map<string, number>; uncounted: string[] }> {
+    const kept: DescendantRow[] = [];
+    const childCounts = new Map<string, number>();
+    let level = [execId];
+    for (let depth = 1; depth <= maxDepth && level.length > 0; depth++) {
+      const room = maxDescendants - kept.length;
+      if (room <= 0) break;
+      const rows = await runArrays<DescendantColumns>(this.pool, CHILDREN_SQL, [
+        level,
+        source.id,
+        room + 1,
+      ]);
+      const children = rows.map((c) => descendantRow(source.name, depth, c));
+      const cut = children.length > room;
+      if (cut) children.length = room;
+      const complete = cut ? level.indexOf(children.at(-1)?.parentExecId ?? execId) : level.length;
+      for (const parent of level.slice(0, complete)) childCounts.set(parent, 0);
+      for (const child of children) {
+        const parent = child.parentExecId!;
+        if (childCounts.has(parent)) childCounts.set(parent, childCounts.get(parent)! + 1);
+      }
+      kept.push(...children);
+      if (cut) {
+        return {
+          kept,
+          childCounts,
+          uncounted: [...level.slice(complete), ...children.map((r) => r.execId)],
+        };
+      }
+      level = children.map((r) => r.execId);
+    }
+    return { kept, childCounts, uncounted: level };
+  }
+
+  private async childCounts(source: SourceInfo, ids: string[]): Promise<Map<string, number>> {
+    if (ids.length === 0) return new Map();
+    const rows = await run<{ id: string; n: number }>(this.pool, CHILD_COUNTS_SQL, [
+      source.id,
+      ids,
+    ]);
+    return new Map(rows.map((r) => [r.id, r.n]));
+  }
+
+  async networkOf(sourceId: number, ids: string[]): Promise<Map<string, ProcessNetworkEdge[]>> {
+    const rows = await run<ProcessNetworkEdge & { execId: string }>(this.pool, NETWORK_SQL, [
+      sourceId,
+      ids,
+    ]);
+    return groupByExec(rows);
+  }
+
+  async filesOf(sourceId: number, ids: string[]): Promise<Map<string, ProcessFileEdge[]>> {
+    const rows = await run<ProcessFileEdge & { execId: string }>(this.pool, FILES_SQL, [
+      sourceId,
+      ids,
+    ]);
+    return groupByExec(rows);
+  }
+}
+
+function assemble(
+  root: ExecutionRow,
+  rows: DescendantRow[],
+  node: (row: ExecutionRow, parent: ExecutionRow | undefined) => ProcessNode,
+  childCounts: Map<string, number>,
+): ProcessTreeNode {
+  const byId = new Map<string, { row: ExecutionRow; tree: ProcessTreeNode }>();
+  const rootTree = treeNode(node(root, undefined));
+  byId.set(root.execId, { row: root, tree: rootTree });
+  for (const row of rows) {
+    const parent = byId.get(row.parentExecId!);
+    if (!parent) continue;
+    const tree = treeNode(node(row, parent.row));
+    parent.tree.children.push(tree);
+    byId.set(row.execId, { row, tree });
+  }
+  for (const { row, tree } of byId.values()) {
+    tree.omittedChildren = (childCounts.get(row.execId) ?? 0) - tree.children.length;
+  }
+  return rootTree;
+}
+
+function treeNode(node: ProcessNode): ProcessTreeNode {
+  const tree = node as ProcessTreeNode;
+  tree.children = [];
+  tree.omittedChildren = 0;
+  return tree;
+}
+
+function groupByExec<T extends { execId: string }>(rows: T[]): Map<string, Omit<T, 'execId'>[]> {
+  const byExec = new Map<string, Omit<T, 'execId'>[]>();
+  for (const { execId, ...edge } of rows) {
+    for (const key of Object.keys(edge) as Array<keyof typeof edge>) {
+      if (edge[key] === null) delete edge[key];
+    }
+    const list = byExec.get(execId);
+    if (list) list.push(edge);
+    else byExec.set(execId, [edge]);
+  }
+  return byExec;
+}
