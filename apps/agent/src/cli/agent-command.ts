@@ -23,7 +23,7 @@ import { loadPolicySet, type CompiledPolicies } from '../policy/compile';
 import { PolicyLoadError } from '../policy/load-policies';
 import { PolicyRegistry } from '../policy/policy-registry';
 import type { IngestItem, Store } from '../store/types';
-import { addDatabaseOption, databasePath, openStore } from './options';
+import { addDatabaseOption, describeStore, openStore, storeLocation } from './options';
 import { stopSignal, tokenFrom } from './serve-command';
 import { parseDuration, parseSize } from './units';
 
@@ -39,6 +39,7 @@ const RETENTION_INTERVAL_MS = 10 * 60_000;
 
 interface AgentCommandOptions {
   db?: string;
+  store?: string;
   listen: string;
   token?: string;
   nodeName?: string;
@@ -135,7 +136,7 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
   checkExposure(parseListen(options.listen), token);
   const policies = loadAgentPolicies(options);
 
-  const store = openStore(options.db);
+  const store = await openStore(options);
   const registry = new Registry();
   const metrics = createAgentMetrics(registry);
   const bus = new LiveBus({ store, metrics });
@@ -189,7 +190,7 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
         policyRegistry?.count(items);
       },
       onWritten: (_result, latencyMs) =>
-        metrics.storeBatchSeconds.observe({ store: 'sqlite' }, latencyMs / 1000),
+        metrics.storeBatchSeconds.observe({ store: storeLocation(options).kind }, latencyMs / 1000),
       onStored: detections?.onStored,
     });
     const running = agent;
@@ -207,7 +208,7 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
       },
       policies: policyRegistry,
     });
-    logger.info({ db: databasePath(options.db), url: server.url, node: nodeName }, 'recording');
+    logger.info({ db: describeStore(options), url: server.url, node: nodeName }, 'recording');
 
     const timers = [gaugeTimer(metrics, running), ...retentionTimers(store, options, logger)];
     const signal = await stopSignal();

@@ -11,7 +11,7 @@ export function registerExportCommand(program: Command): void {
         ),
     ),
   ).action(async (options) => {
-    const store = openStore(options.db);
+    const store = await openStore(options);
     try {
       const { limit: _unused, ...filters } = filtersFrom(options);
       for await (const line of store.exportEvents(filters)) {

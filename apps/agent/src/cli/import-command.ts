@@ -44,6 +44,7 @@ async function runImport(
   inputs: string[],
   options: {
     db?: string;
+    store?: string;
     source: string;
     json?: boolean;
     rules?: string;
@@ -51,7 +52,7 @@ async function runImport(
     vulnerabilities?: string;
   },
 ): Promise<number> {
-  const store = openStore(options.db);
+  const store = await openStore(options);
   try {
     const source = await store.source(options.source, 'import');
     const detector = options.detections

@@ -9,6 +9,7 @@ import { terminalSafe } from './terminal-text';
 
 interface InventoryOptions {
   db?: string;
+  store?: string;
   binary?: string;
   library?: string;
   sha256?: string;
@@ -88,7 +89,7 @@ export function registerInventoryCommand(program: Command): void {
       process.exitCode = 2;
       return;
     }
-    const store = openStore(options.db);
+    const store = await openStore(options);
     try {
       if (!store.inventory) throw new Error('this store keeps no software inventory');
       const result = await store.inventory(parsed.data);

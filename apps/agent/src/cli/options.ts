@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { processFiltersSchema, toSortableTime, type ValidProcessFilters } from '@proctrail/schema';
+import { PostgresStore, redactedUrl } from '../store/postgres/postgres-store';
 import { SqliteStore } from '../store/sqlite/sqlite-store';
 import type { Store } from '../store/types';
 
@@ -11,12 +12,50 @@ export function databasePath(option: string | undefined): string {
   return resolve(option ?? process.env.PROCTRAIL_DB ?? DEFAULT_DB);
 }
 
-export function openStore(option: string | undefined): Store {
-  return SqliteStore.open(databasePath(option));
+/** What --db and --store say; either may be absent. */
+export interface StoreOptions {
+  db?: string;
+  store?: string;
+}
+
+const POSTGRES_URL = /^postgres(ql)?:\/\//i;
+
+/**
+ * Which store a command opens: --store, else --db, else $PROCTRAIL_STORE, else $PROCTRAIL_DB,
+ * else data/proctrail.db. A postgres:// or postgresql:// URL is PostgreSQL; anything else is
+ * the path of a SQLite file.
+ */
+export function storeLocation(options: StoreOptions): {
+  kind: 'postgres' | 'sqlite';
+  where: string;
+} {
+  if (options.db !== undefined && options.store !== undefined) {
+    throw new Error('give --db FILE or --store URL, not both');
+  }
+  const chosen = options.store ?? options.db ?? process.env.PROCTRAIL_STORE;
+  if (chosen !== undefined && POSTGRES_URL.test(chosen)) return { kind: 'postgres', where: chosen };
+  return { kind: 'sqlite', where: databasePath(chosen) };
+}
+
+/** The store's location for logs: a file's path, or a URL without its password. */
+export function describeStore(options: StoreOptions): string {
+  const { kind, where } = storeLocation(options);
+  return kind === 'postgres' ? redactedUrl(where) : where;
+}
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const { kind, where } = storeLocation(options);
+  if (kind === 'postgres') return PostgresStore.open(where);
+  return SqliteStore.open(where);
 }
 
 export function addDatabaseOption(command: Command): Command {
-  return command.option('--db <file>', `SQLite database (default: $PROCTRAIL_DB or ${DEFAULT_DB})`);
+  return command
+    .option('--db <file>', `SQLite database (default: $PROCTRAIL_DB or ${DEFAULT_DB})`)
+    .option(
+      '--store <url>',
+      'postgres://user@host:port/db for PostgreSQL, or a SQLite file (default: $PROCTRAIL_STORE)',
+    );
 }
 
 function integerOption(name: string, min: number, max: number) {

@@ -15,7 +15,7 @@ export function registerSearchCommand(program: Command): void {
         .option('--json', 'print a JSON array of processes'),
     ),
   ).action(async (options) => {
-    const store = openStore(options.db);
+    const store = await openStore(options);
     try {
       const found = await store.search(filtersFrom(options, options.limit));
       if (options.json) {

@@ -5,7 +5,7 @@ import { DEFAULT_LISTEN } from '../api/listen-address';
 import { startApiServer } from '../api/server';
 import { LiveBus } from '../live/live-bus';
 import { createAgentMetrics } from '../metrics/metrics';
-import { addDatabaseOption, databasePath, openStore } from './options';
+import { addDatabaseOption, describeStore, openStore } from './options';
 
 /** --token, else $PROCTRAIL_TOKEN; undefined when neither is set. */
 export function tokenFrom(option: string | undefined): string | undefined {
@@ -37,7 +37,7 @@ export function registerServeCommand(program: Command): void {
   ).action(async (options) => {
     // Logs go to standard error, so standard output stays free for what commands print.
     const logger = pino({ level: process.env.PROCTRAIL_LOG_LEVEL ?? 'info' }, pino.destination(2));
-    const store = openStore(options.db);
+    const store = await openStore(options);
     const registry = new Registry();
     const bus = new LiveBus({ store, metrics: createAgentMetrics(registry) });
     try {
@@ -49,7 +49,7 @@ export function registerServeCommand(program: Command): void {
         token: tokenFrom(options.token),
         logger,
       });
-      logger.info({ db: databasePath(options.db), url: server.url }, 'serving');
+      logger.info({ db: describeStore(options), url: server.url }, 'serving');
       const signal = await stopSignal();
       logger.info({ signal }, 'stopping');
       bus.close();

@@ -23,9 +23,16 @@ export function registerTreeCommand(program: Command): void {
 
 async function runTree(
   execId: string,
-  options: { db?: string; json?: boolean; source?: string; depth: number; max: number },
+  options: {
+    db?: string;
+    store?: string;
+    json?: boolean;
+    source?: string;
+    depth: number;
+    max: number;
+  },
 ): Promise<number> {
-  const store = openStore(options.db);
+  const store = await openStore(options);
   try {
     const source = await pickSource(store, execId, options.source);
     if (!source) return 1;
