@@ -24,6 +24,13 @@ export interface SnapshotProcess {
   gid: number;
   /** Kernel threads have no executable and no argv. */
   kernelThread: boolean;
+  /**
+   * The cgroup path as the exec hook reports it (the v2 cgroup; on a hybrid host where that is
+   * the root, the memory v1 cgroup's); absent when unreadable.
+   */
+  cgroupPath?: string;
+  /** The inode of the process's pid namespace; absent when unreadable. */
+  pidNamespace?: number;
 }
 
 function readLinkOrEmpty(path: string): string {
@@ -52,6 +59,29 @@ function parseIds(status: string, key: 'Uid' | 'Gid'): number[] {
 
 const PF_KTHREAD = 0x00200000;
 
+/**
+ * Picks the path the exec hook would report from /proc/<pid>/cgroup: the v2 line (`0::/path`),
+ * or when that is the root on a hybrid host, the memory controller's v1 line. Keep in sync with
+ * task_cgroup_node() in src/bpf/cgroup.h.
+ */
+export function cgroupPathOf(procCgroup: string): string | undefined {
+  const lines = procCgroup.split('\n').filter(Boolean);
+  const unified = lines.find((line) => line.startsWith('0::'))?.slice(3);
+  if (unified && unified !== '/') return unified;
+  const memory = lines
+    .map((line) => line.split(':'))
+    .find(([, controllers]) => controllers?.split(',').includes('memory'));
+  return memory ? memory.slice(2).join(':') : unified;
+}
+
+function readOrUndefined<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
 function readProcess(procRoot: string, pid: number): SnapshotProcess {
   const dir = join(procRoot, String(pid));
   const stat = parseStat(readFileSync(join(dir, 'stat'), 'utf8'));
@@ -61,8 +91,12 @@ function readProcess(procRoot: string, pid: number): SnapshotProcess {
   const [gid = 0] = parseIds(status, 'Gid');
   const argv = cmdline.split('\0');
   if (argv[argv.length - 1] === '') argv.pop();
+  const cgroupPath = readOrUndefined(() => cgroupPathOf(readFileSync(join(dir, 'cgroup'), 'utf8')));
+  const pidNamespace = readOrUndefined(() =>
+    Number(/\[(\d+)\]/.exec(readlinkSync(join(dir, 'ns', 'pid')))?.[1]),
+  );
 
-  return {
+  const process: SnapshotProcess = {
     pid,
     ppid: stat.ppid,
     startTicks: stat.startTicks,
@@ -75,6 +109,9 @@ function readProcess(procRoot: string, pid: number): SnapshotProcess {
     gid,
     kernelThread: (stat.flags & PF_KTHREAD) !== 0,
   };
+  if (cgroupPath !== undefined) process.cgroupPath = cgroupPath;
+  if (pidNamespace) process.pidNamespace = pidNamespace;
+  return process;
 }
 
 /** Every process in `procRoot`; processes that exit while it is read are left out. */

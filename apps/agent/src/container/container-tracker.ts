@@ -90,6 +90,26 @@ export class ContainerTracker {
     };
   }
 
+  /**
+   * Learns a container from a process a previous run of the agent stored (it keeps its exec_id
+   * and its flags across the restart): the first such member of the init tree stands for the
+   * container's init, with the container start the previous run saw.
+   */
+  adopt(process: TetragonProcess): void {
+    const containerId = process.docker;
+    if (!containerId || this.containers.has(containerId) || process.in_init_tree !== true) return;
+    const state: ContainerState = {
+      containerId,
+      initExecId: process.exec_id ?? '',
+      startTime: process.pod?.container?.start_time ?? process.start_time ?? '',
+    };
+    if (process.pod?.uid) state.podUid = process.pod.uid;
+    const pidNamespace = process.ns?.pid;
+    if (pidNamespace?.inum && pidNamespace.is_host === false)
+      state.pidNamespace = pidNamespace.inum;
+    this.remember(state);
+  }
+
   private descendsFromInit(
     process: TetragonProcess,
     parent: TetragonProcess | undefined,

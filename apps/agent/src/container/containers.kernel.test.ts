@@ -24,6 +24,7 @@ const dir = mkdtempSync(join(tmpdir(), 'proctrail-containers-'));
 const runTag = process.pid.toString(16).padStart(8, '0');
 const CONTAINERD_ID = `${runTag}${'c0ffee11'.repeat(7)}`;
 const CGROUPFS_ID = `${runTag}${'0badcafe'.repeat(7)}`;
+const DOCKER_ID = `${runTag}${'d0c4e500'.repeat(7)}`;
 const SYSTEMD_POD_UID = `${runTag}-1111-4222-8333-444455556666`;
 const CGROUPFS_POD_UID = `${runTag}-aaaa-4bbb-8ccc-ddddeeeeffff`;
 
@@ -32,6 +33,7 @@ const top = `proctrail-k8s-test-${process.pid}`;
 const systemdPod = `kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${SYSTEMD_POD_UID.replaceAll('-', '_')}.slice`;
 const containerdScope = `${top}/${systemdPod}/cri-containerd-${CONTAINERD_ID}.scope`;
 const cgroupfsContainer = `${top}/kubepods/besteffort/pod${CGROUPFS_POD_UID}/${CGROUPFS_ID}`;
+const dockerContainer = `${top}/docker/${DOCKER_ID}`;
 
 const marker = `k8s-${process.pid}-${Date.now()}`;
 const started: ChildProcess[] = [];
@@ -78,7 +80,7 @@ async function cleanUp(root: string): Promise<void> {
       // already gone
     }
   }
-  for (const cgroup of [containerdScope, cgroupfsContainer]) {
+  for (const cgroup of [containerdScope, cgroupfsContainer, dockerContainer]) {
     await waitFor(() => processesIn(root, cgroup) === 0, `${cgroup} to empty`, 10_000);
   }
   const folders = [
@@ -90,6 +92,8 @@ async function cleanUp(root: string): Promise<void> {
     `${top}/kubepods/besteffort/pod${CGROUPFS_POD_UID}`,
     `${top}/kubepods/besteffort`,
     `${top}/kubepods`,
+    dockerContainer,
+    `${top}/docker`,
     top,
   ];
   for (const folder of folders) {
@@ -107,6 +111,21 @@ describe('containers on the real kernel', { skip, timeout: 120_000 }, () => {
     root = findCgroupV2Root();
     mkdirSync(join(root, containerdScope), { recursive: true });
     mkdirSync(join(root, cgroupfsContainer), { recursive: true });
+    mkdirSync(join(root, dockerContainer), { recursive: true });
+
+    // A container already running when the agent starts: found in /proc, not seen starting.
+    startIn(
+      root,
+      dockerContainer,
+      `unshare --pid --fork --mount-proc bash -c "bash -c 'sleep 60; : ${marker}-early-tree'; : ${marker}-early-init"`,
+    );
+    let earlyInit: number | undefined;
+    await waitFor(
+      () => (earlyInit = namespaceInitOf(root, dockerContainer)) !== undefined,
+      'the early container init',
+    );
+    await waitFor(() => processesIn(root, dockerContainer) >= 4, 'the early init tree to start');
+
     agent = await startAgentProcess(join(dir, 'containers.db'));
     client = createApiClient({ url: agent.url });
 
@@ -132,6 +151,11 @@ describe('containers on the real kernel', { skip, timeout: 120_000 }, () => {
       root,
       containerdScope,
       `nsenter -t ${init} -p -m bash -c "sleep 60; : ${marker}-entered"`,
+    );
+    startIn(
+      root,
+      dockerContainer,
+      `nsenter -t ${earlyInit} -p -m bash -c "sleep 60; : ${marker}-early-entered"`,
     );
     // A container of the cgroupfs driver's layout, no namespace of its own.
     startIn(root, cgroupfsContainer, `bash -c "sleep 60; : ${marker}-cgroupfs"`);
@@ -160,6 +184,8 @@ describe('containers on the real kernel', { skip, timeout: 120_000 }, () => {
       entered: { binary: '/bash', args: `-c "sleep 60; : ${marker}-entered"` },
       cgroupfs: { binary: '/bash', args: `-c "sleep 60; : ${marker}-cgroupfs"` },
       host: { binary: '/bash', args: `-c "sleep 60; : ${marker}-host"` },
+      earlyTree: { binary: '/bash', args: `-c "sleep 60; : ${marker}-early-tree"` },
+      earlyEntered: { binary: '/bash', args: `-c "sleep 60; : ${marker}-early-entered"` },
     };
     const deadline = Date.now() + 20_000;
     while (found.size < Object.keys(expected).length) {
@@ -224,6 +250,18 @@ describe('containers on the real kernel', { skip, timeout: 120_000 }, () => {
     assert.equal(host.docker, undefined);
     assert.equal(host.pod, undefined);
     assert.equal(host.in_init_tree, undefined);
+  });
+
+  test('a Docker container running before the agent started: found in /proc and placed', () => {
+    const tree = found.get('earlyTree')!;
+    assert.match(tree.flags ?? '', /procFS/, 'seen in the start-up snapshot');
+    assert.equal(tree.docker, DOCKER_ID);
+    assert.equal(tree.pod?.uid, undefined, 'no pod outside kubelet');
+    assert.equal(tree.in_init_tree, true);
+    const entered = found.get('earlyEntered')!;
+    assert.equal(entered.docker, DOCKER_ID);
+    assert.equal(entered.in_init_tree, false, 'entered after the agent started');
+    assert.equal(entered.pod?.container?.start_time, tree.pod?.container?.start_time);
   });
 
   test('the stored execution rows hold the container id and in_init_tree', async () => {

@@ -129,6 +129,7 @@ export class EventBuilder {
   }
 
   private restored(proc: SnapshotProcess, process: TetragonProcess): CachedExecution {
+    this.containers.adopt(process);
     return {
       execId: process.exec_id!,
       pid: proc.pid,
@@ -155,6 +156,17 @@ export class EventBuilder {
     };
     // pid 1 and kthreadd are children of the kernel: roots of the tree.
     if (parent) process.parent_exec_id = parent.execId;
+    if (proc.pidNamespace) {
+      process.ns = {
+        pid: {
+          inum: proc.pidNamespace,
+          is_host: this.hostNamespaces.get('pid') === proc.pidNamespace,
+        },
+      };
+    }
+    // Parents come before children here, so a container's init is the first of its
+    // processes placed, as when the agent sees the container start.
+    if (proc.cgroupPath) this.containers.place(process, parent?.process, proc.cgroupPath);
     return {
       execId,
       pid: proc.pid,
