@@ -126,10 +126,11 @@ describe('the API over an imported corpus file', () => {
     );
     assert.equal(response.status, 400);
     const body = (await response.json()) as {
-      error: { message: string; data: { fields: string[] } };
+      error: { message: string; data: { fields: string[]; stack?: string } };
     };
     assert.match(body.error.message, /^limit: /);
     assert.deepEqual(body.error.data.fields, ['limit']);
+    assert.equal(body.error.data.stack, undefined, 'no server stack trace in the answer');
 
     const { trpc } = fixture.client();
     await assert.rejects(

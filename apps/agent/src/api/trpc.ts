@@ -18,6 +18,9 @@ function fieldOf(issue: Issue): string {
 }
 
 const t = initTRPC.context<ApiContext>().create({
+  // Never a server stack trace in an answer: whoever holds the token learns the field that
+  // failed, not the agent's file layout (tRPC sends stacks whenever NODE_ENV is not production).
+  isDev: false,
   /**
    * A bad input answers with the field that failed and why ("limit: Too big: ..."), not the
    * schema library's JSON dump; errors with a code of their own (SLOW_CONSUMER) say it in
