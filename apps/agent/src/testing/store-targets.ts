@@ -1,0 +1,80 @@
+/**
+ * The stores one storage test suite runs against: SQLite files in a scratch directory, and
+ * databases of one throwaway PostgreSQL server. A suite asks for a fresh store by name and
+ * gets the CLI arguments that name it (`--db FILE` or `--store URL`) and a way to open it.
+ */
+import pg from 'pg';
+import { openStore } from '../cli/options';
+import type { Store } from '../store/types';
+import { scratchDir } from './harness';
+import { startTestPostgres, type TestPostgres } from './postgres';
+
+export interface StoreTarget {
+  readonly kind: 'sqlite' | 'postgres';
+  /** CLI arguments naming a new, empty store; `name` tells stores of one run apart. */
+  create(name: string): Promise<string[]>;
+  /** Opens the store that `args` (from create) name. */
+  open(args: readonly string[]): Promise<Store>;
+  /** Rows of a table, for what the Store interface does not show (edges left behind). */
+  countRows(args: readonly string[], table: 'network_edges' | 'file_edges'): Promise<number>;
+  stop(): Promise<void>;
+}
+
+function optionsOf(args: readonly string[]): { db?: string; store?: string } {
+  return args[0] === '--db' ? { db: args[1]! } : { store: args[1]! };
+}
+
+export function sqliteTarget(): StoreTarget {
+  const scratch = scratchDir();
+  return {
+    kind: 'sqlite',
+    create: async (name) => ['--db', scratch.db(`${name}.db`)],
+    open: (args) => openStore(optionsOf(args)),
+    async countRows(args, table) {
+      const store = await openStore(optionsOf(args));
+      try {
+        const { db } = store as unknown as {
+          db: { prepare(sql: string): { pluck(): { get(): unknown } } };
+        };
+        return db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+      } finally {
+        await store.close();
+      }
+    },
+    stop: async () => scratch.remove(),
+  };
+}
+
+/** A PostgreSQL server for the whole run; each store is a database of its own. */
+export async function postgresTarget(): Promise<StoreTarget> {
+  const server: TestPostgres = await startTestPostgres();
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  let created = 0;
+  const urlOf = (database: string) =>
+    `postgres://${server.user}@${server.host}:${server.port}/${database}`;
+  return {
+    kind: 'postgres',
+    async create(name) {
+      const database = `${name.toLowerCase().replace(/[^a-z0-9_]/g, '_')}_${++created}`;
+      // A plain identifier built above from letters, digits and _ only.
+      await admin.query(`CREATE DATABASE ${database}`);
+      return ['--store', urlOf(database)];
+    },
+    open: (args) => openStore(optionsOf(args)),
+    async countRows(args, table) {
+      const client = new pg.Client({ connectionString: args[1] });
+      await client.connect();
+      try {
+        const result = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
+        return Number(result.rows[0]!.n);
+      } finally {
+        await client.end();
+      }
+    },
+    async stop() {
+      await admin.end().catch(() => undefined);
+      server.stop();
+    },
+  };
+}
