@@ -34,7 +34,7 @@ export async function storeStats(
     `SELECT coalesce(e."binary", '') AS "binary", count(*) AS events
      FROM events ev JOIN executions e ON e.source_id = ev.source_id AND e.exec_id = ev.exec_id
      ${where('ev.time')}
-     GROUP BY e."binary" ORDER BY events DESC, "binary" COLLATE "C" LIMIT ?`,
+     GROUP BY e."binary" ORDER BY events DESC, coalesce(e."binary", '') COLLATE "C" LIMIT ?`,
     [...boundParams, topBinaries],
   );
   const nodeSpans = await run<NodeEventSpan>(
@@ -42,7 +42,7 @@ export async function storeStats(
     `SELECT coalesce(node_name, '') AS node, count(*) AS events,
        min(time COLLATE "C") AS "firstTime", max(time COLLATE "C") AS "lastTime"
      FROM events ${where('time')}
-     GROUP BY node_name ORDER BY events DESC, node COLLATE "C"`,
+     GROUP BY node_name ORDER BY events DESC, coalesce(node_name, '') COLLATE "C"`,
     boundParams,
   );
   const byNode = nodeActivity(nodeSpans, range);
