@@ -1,5 +1,6 @@
 import type { StoreTarget } from '../../testing/store-targets';
 import { inventorySuite } from './inventory';
+import { lifecycleSuite } from './lifecycle';
 import { retentionSuite } from './retention';
 import { searchSuite } from './search';
 import { treeSuite } from './tree';
@@ -13,4 +14,5 @@ export function storeSuites(target: () => StoreTarget): void {
   treeSuite(target);
   retentionSuite(target);
   inventorySuite(target);
+  lifecycleSuite(target);
 }
