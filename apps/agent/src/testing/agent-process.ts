@@ -17,6 +17,11 @@ export interface RunningAgent {
 }
 
 /** Starts `proctrail agent` on `db`; resolves once its log says it records. */
+/** `--store URL` for a PostgreSQL URL, `--db FILE` for anything else. */
+export function storeArgs(db: string): string[] {
+  return /^postgres(ql)?:\/\//.test(db) ? ['--store', db] : ['--db', db];
+}
+
 export async function startAgentProcess(
   db: string,
   extraArgs: string[] = [],
@@ -24,7 +29,16 @@ export async function startAgentProcess(
 ): Promise<RunningAgent> {
   const child = spawn(
     process.execPath,
-    [cliPath, 'agent', '--db', db, '--listen', '127.0.0.1:0', '--node-name', 'e2e', ...extraArgs],
+    [
+      cliPath,
+      'agent',
+      ...storeArgs(db),
+      '--listen',
+      '127.0.0.1:0',
+      '--node-name',
+      'e2e',
+      ...extraArgs,
+    ],
     {
       cwd: repoRoot,
       stdio: ['ignore', 'ignore', 'pipe'],
