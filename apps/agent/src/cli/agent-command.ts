@@ -22,6 +22,7 @@ import type { WriteBacklog } from '../pipeline/write-queue';
 import { loadPolicySet, type CompiledPolicies } from '../policy/compile';
 import { PolicyLoadError } from '../policy/load-policies';
 import { PolicyRegistry } from '../policy/policy-registry';
+import { clusterConfig, PodWatch } from '../container/pod-watch';
 import type { IngestItem, Store } from '../store/types';
 import { addDatabaseOption, describeStore, openStore, storeLocation } from './options';
 import { stopSignal, tokenFrom } from './serve-command';
@@ -58,6 +59,7 @@ interface AgentCommandOptions {
   queueSpillSize: number;
   inventory: boolean;
   vulnerabilities?: string;
+  kubeconfig?: string;
 }
 
 export function registerAgentCommand(program: Command): void {
@@ -112,6 +114,10 @@ export function registerAgentCommand(program: Command): void {
       .option(
         '--vulnerabilities <dir>',
         'vulnerable-version rules folder (default: the built-in rules)',
+      )
+      .option(
+        '--kubeconfig <file>',
+        "watch this node's pods through this cluster's API (in a pod: its service account)",
       ),
   ).action(async (options: AgentCommandOptions) => {
     process.exitCode = await runAgent(options);
@@ -135,6 +141,8 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
   // the kernel: a policy is enforced as written or not at all.
   checkExposure(parseListen(options.listen), token);
   const policies = loadAgentPolicies(options);
+  // Outside a cluster (no --kubeconfig, no service account) nothing is asked of any API.
+  const cluster = clusterConfig(options.kubeconfig);
 
   const store = await openStore(options);
   const registry = new Registry();
@@ -165,8 +173,13 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
     : undefined;
 
   let agent: Agent | undefined;
+  let pods: PodWatch | undefined;
   try {
+    if (cluster) {
+      pods = await PodWatch.start(cluster, { nodeName, logger: logger.child({ stage: 'pods' }) });
+    }
     agent = await Agent.start({
+      pods,
       store,
       logger,
       nodeName,
@@ -221,6 +234,7 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
     return 0;
   } finally {
     if (agent && !agent.stopped) await agent.stop();
+    await pods?.stop();
     exporter?.close();
     await store.close();
   }

@@ -41,7 +41,10 @@ describe('ContainerTracker', () => {
     tracker.place(init, shim, CONTAINER_CGROUP);
     assert.equal(init.docker, ID);
     assert.equal(init.in_init_tree, true);
-    assert.deepEqual(init.pod, { uid: UID, container: { id: ID, start_time: init.start_time } });
+    assert.deepEqual(init.pod, {
+      uid: UID,
+      container: { id: `containerd://${ID}`, start_time: init.start_time },
+    });
     assert.equal(tracker.container(ID)?.initExecId, init.exec_id);
     assert.equal(tracker.container(ID)?.pidNamespace, CONTAINER_PID_NS);
 

@@ -16,7 +16,15 @@
  * The container's start time is its init's start.
  */
 import type { TetragonProcess } from '@proctrail/schema';
-import { parseCgroupPath, type CgroupIdentity } from './cgroup-path';
+import { parseCgroupPath, type CgroupIdentity, type ContainerRuntime } from './cgroup-path';
+
+/** The scheme Kubernetes puts before a container id, by runtime. */
+const RUNTIME_SCHEMES: Record<ContainerRuntime, string> = {
+  containerd: 'containerd',
+  'cri-o': 'cri-o',
+  docker: 'docker',
+  podman: 'podman',
+};
 
 export interface ContainerState {
   containerId: string;
@@ -86,7 +94,13 @@ export class ContainerTracker {
     process.in_init_tree = inInitTree;
     process.pod = {
       ...(state.podUid ? { uid: state.podUid } : {}),
-      container: { id: containerId, ...(state.startTime ? { start_time: state.startTime } : {}) },
+      container: {
+        // As the cluster writes it ("containerd://<id>") when the cgroup says which runtime.
+        id: identity.runtime
+          ? `${RUNTIME_SCHEMES[identity.runtime]}://${containerId}`
+          : containerId,
+        ...(state.startTime ? { start_time: state.startTime } : {}),
+      },
     };
   }
 

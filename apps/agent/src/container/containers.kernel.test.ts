@@ -16,6 +16,7 @@ import { kernelSkipReason, waitFor } from '@proctrail/bpf/testing';
 import type { ProcessNode } from '@proctrail/schema';
 import { createApiClient, type ApiClient } from '../api/client';
 import { collect, startAgentProcess, type RunningAgent } from '../testing/agent-process';
+import { deploymentPod, startFakeKubeApi, type FakeKubeApi } from '../testing/fake-kube-api';
 
 const skip = kernelSkipReason();
 const dir = mkdtempSync(join(tmpdir(), 'proctrail-containers-'));
@@ -105,6 +106,7 @@ describe('containers on the real kernel', { skip, timeout: 120_000 }, () => {
   let root: string;
   let agent: RunningAgent;
   let client: ApiClient;
+  let kubeApi: FakeKubeApi;
   const found = new Map<string, ProcessNode>();
 
   before(async () => {
@@ -126,7 +128,29 @@ describe('containers on the real kernel', { skip, timeout: 120_000 }, () => {
     );
     await waitFor(() => processesIn(root, dockerContainer) >= 4, 'the early init tree to start');
 
-    agent = await startAgentProcess(join(dir, 'containers.db'));
+    // The cluster's API, as the stand-in serves it: the systemd-layout container is a pod of
+    // a Deployment on the agent's node (startAgentProcess names it e2e).
+    kubeApi = await startFakeKubeApi();
+    kubeApi.put(
+      deploymentPod({
+        namespace: 'shop',
+        name: 'web-6d4cf56db6-x7k2p',
+        uid: SYSTEMD_POD_UID,
+        nodeName: 'e2e',
+        deployment: 'web',
+        templateHash: '6d4cf56db6',
+        container: {
+          name: 'nginx',
+          id: CONTAINERD_ID,
+          image: 'docker.io/library/nginx:1.27',
+          startedAt: new Date().toISOString(),
+        },
+      }),
+    );
+    agent = await startAgentProcess(join(dir, 'containers.db'), [
+      '--kubeconfig',
+      kubeApi.writeKubeconfig(join(dir, 'kubeconfig')),
+    ]);
     client = createApiClient({ url: agent.url });
 
     // A container with its own pid namespace: unshare is the first process in the cgroup,
@@ -204,6 +228,7 @@ describe('containers on the real kernel', { skip, timeout: 120_000 }, () => {
       if (root) await cleanUp(root);
     } finally {
       await client?.close();
+      await kubeApi?.close();
       agent?.child.kill('SIGTERM');
       if (agent) await collect(agent.child, 10_000);
       rmSync(dir, { recursive: true, force: true });
@@ -215,8 +240,30 @@ describe('containers on the real kernel', { skip, timeout: 120_000 }, () => {
       const process = found.get(name)!;
       assert.equal(process.docker, CONTAINERD_ID, `${name}: docker`);
       assert.equal(process.pod?.uid, SYSTEMD_POD_UID, `${name}: pod uid`);
-      assert.equal(process.pod?.container?.id, CONTAINERD_ID, `${name}: container id`);
+      assert.equal(
+        process.pod?.container?.id,
+        `containerd://${CONTAINERD_ID}`,
+        `${name}: container id as Kubernetes writes it`,
+      );
     }
+  });
+
+  test('with the cluster API, processes of a pod carry its metadata; others do not', () => {
+    for (const name of ['init', 'tree', 'entered']) {
+      const pod = found.get(name)!.pod;
+      assert.equal(pod?.namespace, 'shop', `${name}: namespace`);
+      assert.equal(pod?.name, 'web-6d4cf56db6-x7k2p', `${name}: pod name`);
+      assert.equal(pod?.workload, 'web');
+      assert.equal(pod?.workload_kind, 'Deployment');
+      assert.equal(pod?.container?.name, 'nginx');
+      assert.equal(pod?.container?.image?.name, 'docker.io/library/nginx:1.27');
+      assert.equal(pod?.pod_labels?.app, 'web');
+    }
+    assert.equal(found.get('cgroupfs')!.pod?.name, undefined, 'a pod the API does not list');
+    assert.ok(
+      kubeApi.requests.every((r) => r.query.get('fieldSelector') === 'spec.nodeName=e2e'),
+      'only the node’s own pods were asked for',
+    );
   });
 
   test('the container init and its descendants are in the init tree, the entered shell is not', () => {
@@ -270,16 +317,21 @@ describe('containers on the real kernel', { skip, timeout: 120_000 }, () => {
     try {
       const rows = db
         .prepare(
-          `SELECT arguments, container_id, in_init_tree FROM executions WHERE arguments LIKE ?`,
+          `SELECT arguments, container_id, in_init_tree, pod_namespace, pod_name
+           FROM executions WHERE arguments LIKE ?`,
         )
         .all(`%${marker}-%`) as Array<{
         arguments: string;
         container_id: string | null;
         in_init_tree: number | null;
+        pod_namespace: string | null;
+        pod_name: string | null;
       }>;
       const row = (name: string) => rows.find((r) => r.arguments === found.get(name)!.arguments);
       assert.equal(row('tree')?.container_id, CONTAINERD_ID);
       assert.equal(row('tree')?.in_init_tree, 1);
+      assert.equal(row('tree')?.pod_namespace, 'shop');
+      assert.equal(row('tree')?.pod_name, 'web-6d4cf56db6-x7k2p');
       assert.equal(row('entered')?.in_init_tree, 0);
       assert.equal(row('host')?.container_id, null);
       assert.equal(row('host')?.in_init_tree, null);

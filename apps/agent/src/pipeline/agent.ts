@@ -8,6 +8,7 @@ import type { VulnerabilityRule } from '../inventory/vulnerability-rules';
 import { BootClock } from '../process/clock';
 import { ProcessCache } from '../process/process-cache';
 import type { CompiledPolicies } from '../policy/compile';
+import type { PodDirectory } from '../container/pod-directory';
 import type { IngestItem, SourceInfo, Store, WriteResult } from '../store/types';
 import { EventBuilder } from './event-builder';
 import { restoredExecutions } from './restore';
@@ -23,6 +24,8 @@ export interface AgentOptions {
   watchedPaths?: readonly string[];
   /** Attach `ancestors` to every event. */
   ancestors?: boolean;
+  /** Pod metadata by container id (the cluster's API), when the agent runs in a cluster. */
+  pods?: PodDirectory;
   /** Prevention policies to enforce in the kernel while the agent runs (compilePolicies). */
   policies?: Pick<CompiledPolicies, 'kernel' | 'summaries'>;
   /**
@@ -105,6 +108,7 @@ export class Agent {
       nodeName,
       ancestors: options.ancestors,
       policies: options.policies?.summaries,
+      pods: options.pods,
     });
 
     const written = { stored: 0, storeFailures: 0 };

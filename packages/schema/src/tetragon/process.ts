@@ -158,6 +158,21 @@ export const processSchema = z.object({
 export type TetragonProcess = z.infer<typeof processSchema>;
 export type TetragonPod = z.infer<typeof podSchema>;
 
+/**
+ * The container id of a process without the runtime's scheme: `pod.container.id` as the
+ * cluster reports it ("containerd://<id>"), or else `docker` (which may be a prefix).
+ */
+export function containerIdOf(
+  process: Pick<TetragonProcess, 'pod' | 'docker'>,
+): string | undefined {
+  const id = process.pod?.container?.id;
+  if (id) {
+    const scheme = id.indexOf('://');
+    return scheme === -1 ? id : id.slice(scheme + 3);
+  }
+  return process.docker || undefined;
+}
+
 /** The tokens of a process's `flags` string. */
 export function processFlags(process: Pick<TetragonProcess, 'flags'>): string[] {
   return process.flags ? process.flags.split(' ').filter(Boolean) : [];

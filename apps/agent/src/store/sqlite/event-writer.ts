@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import {
+  containerIdOf,
   fileEdgesOf,
   processFlags,
   eventTimeOf,
@@ -425,7 +426,7 @@ function executionParams(
     process.start_time ? (toSortableTime(process.start_time) ?? null) : null,
     process.pod?.namespace ?? null,
     process.pod?.name ?? null,
-    process.pod?.container?.id ?? process.docker ?? null,
+    containerIdOf(process) ?? null,
     process.in_init_tree === undefined ? null : Number(process.in_init_tree),
     seenBit,
     rank,
