@@ -143,8 +143,8 @@ export const layouts = {
     },
   },
   pt_policy: {
-    size: 32,
-    fields: { uid_count: 0, uids: 4, cgroup_level: 20, cgroup_id: 24 },
+    size: 40,
+    fields: { uid_count: 0, uids: 4, cgroup_level: 20, cgroup_id: 24, init_tree: 32, reserved: 36 },
   },
   pt_policy_cidr: {
     size: 24,
@@ -194,6 +194,10 @@ export const constants = {
   PT_POLICY_MAX: 32,
   PT_POLICY_BINARY_MAX: 256,
   PT_POLICY_UIDS_MAX: 4,
+  PT_INIT_TREE_ANY: 0,
+  PT_INIT_TREE_INSIDE: 1,
+  PT_INIT_TREE_OUTSIDE: 2,
+  PT_INIT_TREE_DEPTH: 64,
   PT_POLICY_PORTS_MAX: 8,
   PT_ENFORCE_KILL: 1,
   PT_ENFORCE_DENY_CONNECT: 2,

@@ -190,3 +190,69 @@ test(
     }
   },
 );
+
+test(
+  "init-tree selectors tell a pid namespace's own processes from ones entered with nsenter",
+  { skip, timeout: 30_000 },
+  async () => {
+    const launcher = privateLauncher();
+    // A pid namespace whose init (pid 1 there) is a sleep, entered below with nsenter.
+    const namespace = spawn('unshare', ['--pid', '--fork', 'sleep', '30'], { stdio: 'ignore' });
+    const statusOf = (script: string) =>
+      spawnSync(launcher.path, ['-c', `${script}; echo $?`], { encoding: 'utf8' }).stdout.trim();
+    // In the namespace's init tree: the new namespace's pid 1 is a launcher that forks true
+    // (a second command keeps bash from exec'ing true in its own place).
+    const inTree = () => statusOf(`unshare --pid --fork ${launcher.path} -c '/bin/true; exit $?'`);
+    try {
+      let init = '';
+      await waitFor(() => {
+        const found = spawnSync('pgrep', ['-P', String(namespace.pid)], { encoding: 'utf8' });
+        init = found.stdout.trim();
+        return init !== '';
+      }, "the namespace's init");
+      const entered = () => statusOf(`nsenter --target ${init} --pid -- /bin/true`);
+      const onHost = () => statusOf('/bin/true');
+
+      const outside = await startSensor({
+        policies: [
+          {
+            on: 'exec',
+            processBinaries: ['true'],
+            ancestorBinaries: [launcher.path],
+            initTree: 'outside',
+          },
+        ],
+        hooks: { files: false, network: false },
+      });
+      try {
+        assert.equal(entered(), '137', 'true entered with nsenter is killed');
+        assert.equal(inTree(), '0', "true under the namespace's init runs");
+        assert.equal(onHost(), '0', "true on the host, under the host's init, runs");
+      } finally {
+        outside.stop();
+      }
+
+      const inside = await startSensor({
+        policies: [
+          {
+            on: 'exec',
+            processBinaries: ['true'],
+            ancestorBinaries: [launcher.path],
+            initTree: 'inside',
+          },
+        ],
+        hooks: { files: false, network: false },
+      });
+      try {
+        assert.equal(inTree(), '137', "true under the namespace's init is killed");
+        assert.equal(entered(), '0', 'true entered with nsenter runs');
+      } finally {
+        inside.stop();
+      }
+    } finally {
+      namespace.kill('SIGKILL');
+      await exitOf(namespace);
+      launcher.remove();
+    }
+  },
+);

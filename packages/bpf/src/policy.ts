@@ -36,6 +36,13 @@ export interface KernelPolicy {
   uids?: readonly number[];
   /** A cgroup v2 directory (its id, and its depth below the root) the process must be in. */
   cgroup?: { id: bigint; level: number };
+  /**
+   * `inside`: the process descends, within its pid namespace, from that namespace's init (a
+   * container's own processes; on the host, everything under pid 1). `outside`: it was entered
+   * into its pid namespace from an outer one (nsenter, `kubectl exec`), or descends from such
+   * a process. Absent: either.
+   */
+  initTree?: 'inside' | 'outside';
   /** Record what would have been blocked, block nothing. */
   dryRun?: boolean;
   /** Only report (exec `alert`, connect `alert`): never blocks, not a dry run either. */
@@ -59,6 +66,11 @@ export interface EncodedPolicies {
   policy_binaries: EncodedPolicyMap;
   policy_cidrs: EncodedPolicyMap;
 }
+
+const INIT_TREE_CODES = {
+  inside: constants.PT_INIT_TREE_INSIDE,
+  outside: constants.PT_INIT_TREE_OUTSIDE,
+} as const;
 
 function u32Key(value: number): Buffer {
   const key = Buffer.alloc(4);
@@ -212,6 +224,10 @@ export function encodePolicies(policies: readonly KernelPolicy[]): EncodedPolici
       value.writeUInt32LE(policy.cgroup.level, P.cgroup_level);
       value.writeBigUInt64LE(policy.cgroup.id, P.cgroup_id);
     }
+    const initTree = policy.initTree
+      ? INIT_TREE_CODES[policy.initTree]
+      : constants.PT_INIT_TREE_ANY;
+    value.writeUInt32LE(initTree, P.init_tree);
     policyValues.push(value);
     if (policy.destinations) cidrs.push(cidrEntries(index, policy.destinations.ranges));
   });

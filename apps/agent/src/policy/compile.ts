@@ -71,6 +71,9 @@ function describe(policy: SourcedPolicy): string {
   }
   if (match.process?.uid) parts.push(`uid ${match.process.uid.join(', ')}`);
   if (match.cgroup) parts.push(`in ${match.cgroup}`);
+  if (match.process?.inInitTree === true) parts.push("in its pid namespace's init tree");
+  if (match.process?.inInitTree === false)
+    parts.push('entered into its pid namespace from outside');
   return parts.join(' ');
 }
 
@@ -107,6 +110,12 @@ export function compilePolicies(
       ancestorIncludesSelf: match.selfOrAncestor !== undefined,
       uids: match.process?.uid,
       cgroup,
+      initTree:
+        match.process?.inInitTree === undefined
+          ? undefined
+          : match.process.inInitTree
+            ? 'inside'
+            : 'outside',
       dryRun: dryRun && !alertOnly,
       alertOnly,
     };

@@ -78,6 +78,26 @@ describe('policy files', () => {
     );
   });
 
+  test('inInitTree selects by pid-namespace init tree in the kernel; inContainer is refused', () => {
+    const file = join(dir, 'init-tree.yaml');
+    const entered = KILL_SHELLS.slice(0, 7).concat('      inInitTree: false', KILL_SHELLS.slice(7));
+    writeFileSync(file, ['policies:', ...entered].join('\n'));
+    const compiled = loadPolicySet([file], {});
+    assert.deepEqual(compiled.problems, []);
+    assert.equal(compiled.kernel[0]!.initTree, 'outside');
+    assert.equal(
+      compiled.summaries[0]!.selects,
+      'bash under java entered into its pid namespace from outside',
+    );
+
+    const [problem] = problemsOf(
+      ...KILL_SHELLS.slice(0, 7),
+      '      inContainer: true',
+      ...KILL_SHELLS.slice(7),
+    );
+    assert.match(problem!, /^p\.yaml:9: .*inContainer: inContainer is not matched in the kernel/);
+  });
+
   test('each problem names its line and field', () => {
     const wrong = (from: string, to: string) =>
       problemsOf(...KILL_SHELLS.map((l) => l.replace(from, to)));

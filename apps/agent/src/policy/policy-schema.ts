@@ -41,8 +41,16 @@ const processSelectorSchema = z
     shell: unsupported('shell is not enforced in the kernel: list the shells under binary'),
     uidNot: unsupported('uidNot cannot be enforced in the kernel: list uids instead'),
     flags: unsupported('flags are not matched in the kernel'),
-    inContainer: unsupported('inContainer is not matched in the kernel yet: use match.cgroup'),
-    inInitTree: unsupported('inInitTree is not matched in the kernel yet: use match.cgroup'),
+    /**
+     * true: the process descends, inside its pid namespace, from that namespace's init (a
+     * container's own processes; on the host, everything under pid 1). false: it was entered
+     * into its pid namespace from outside (nsenter, `kubectl exec`), or descends from one that
+     * was.
+     */
+    inInitTree: z.boolean().optional(),
+    inContainer: unsupported(
+      "inContainer is not matched in the kernel: use match.cgroup with the container's cgroup",
+    ),
     stdioSocket: unsupported('stdioSocket is not matched by kernel policies'),
     setuid: unsupported('setuid is not matched by kernel policies'),
     runByNonRoot: unsupported('runByNonRoot is not matched by kernel policies: use uid'),

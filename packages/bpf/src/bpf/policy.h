@@ -83,6 +83,44 @@ static __always_inline __u32 policies_selecting(struct pt_policy_set *set, struc
     return process & ancestor & (set->has_process | set->has_ancestor);
 }
 
+/* The pid namespace depth of a task: 0 in the host's, one more per namespace below it. */
+static __always_inline unsigned int pid_ns_level(struct task_struct *task) {
+    return BPF_CORE_READ(task, thread_pid, level);
+}
+
+/*
+ * Whether the current process descends, inside its pid namespace, from that namespace's init:
+ * walking up the parents, the namespace's child reaper comes before any process of an outer
+ * namespace. A process entered from outside (nsenter, or runc for `kubectl exec`) has such a
+ * parent; so do its own children. Host processes descend from pid 1, the host's init. A parent
+ * is never in a deeper namespace than its child, so a lower level means an outer namespace.
+ * Processes are compared by their group leaders: real_parent is the thread that forked, and
+ * the reaper is a process. A chain deeper than PT_INIT_TREE_DEPTH is not known to reach the
+ * init: outside.
+ */
+static __always_inline bool current_in_init_tree(void) {
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    unsigned int level = pid_ns_level(task);
+    struct pid *pid = BPF_CORE_READ(task, thread_pid);
+    struct task_struct *reaper, *parent;
+    struct upid upid;
+
+    if (bpf_probe_read_kernel(&upid, sizeof(upid), &pid->numbers[level & 31]))
+        return false;
+    reaper = BPF_CORE_READ(upid.ns, child_reaper);
+    task = BPF_CORE_READ(task, group_leader);
+    for (int i = 0; i < PT_INIT_TREE_DEPTH; i++) {
+        if (task == reaper)
+            return true;
+        parent = BPF_CORE_READ(task, real_parent, group_leader);
+        /* The idle task is its own parent: the top, passed without meeting the reaper. */
+        if (!parent || parent == task || pid_ns_level(parent) < level)
+            return false;
+        task = parent;
+    }
+    return false;
+}
+
 static __always_inline bool policy_conditions_hold(__u32 index) {
     struct pt_policy *policy = bpf_map_lookup_elem(&policies, &index);
     __u32 uid = (__u32)bpf_get_current_uid_gid();
@@ -99,6 +137,9 @@ static __always_inline bool policy_conditions_hold(__u32 index) {
         return false;
     if (policy->cgroup_id &&
         bpf_get_current_ancestor_cgroup_id(policy->cgroup_level) != policy->cgroup_id)
+        return false;
+    if (policy->init_tree != PT_INIT_TREE_ANY &&
+        current_in_init_tree() != (policy->init_tree == PT_INIT_TREE_INSIDE))
         return false;
     return true;
 }

@@ -192,6 +192,14 @@ struct pt_counters {
 #define PT_POLICY_MAX 32
 #define PT_POLICY_BINARY_MAX 256
 #define PT_POLICY_UIDS_MAX 4
+/* pt_policy.init_tree: whether the process descends, inside its pid namespace, from that
+ * namespace's init (a container's own processes), or was entered into it from outside
+ * (nsenter, `kubectl exec`, `docker exec`); any: not a condition. */
+#define PT_INIT_TREE_ANY 0
+#define PT_INIT_TREE_INSIDE 1
+#define PT_INIT_TREE_OUTSIDE 2
+/* How far up the parent chain the init tree is looked for. */
+#define PT_INIT_TREE_DEPTH 64
 
 /* pt_enforce.action */
 #define PT_ENFORCE_KILL 1
@@ -254,6 +262,8 @@ struct pt_policy {
     __u32 uids[PT_POLICY_UIDS_MAX];
     __u32 cgroup_level; /* depth of the cgroup below the v2 root; with cgroup_id 0: any */
     __u64 cgroup_id;
+    __u32 init_tree; /* PT_INIT_TREE_* */
+    __u32 reserved;
 };
 
 /* Key of policy_cidrs (an LPM trie): the policy's index then the address, IPv4 as ::ffff:a.b.c.d.
