@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import {
+  containerIdOf,
   eventTimeOf,
   fileEdgesOf,
   networkEdgesOf,
@@ -58,32 +59,6 @@ const STATE_COLUMNS = [
 const EXECUTION_COLUMNS = [...DESCRIPTIVE_COLUMNS, ...STATE_COLUMNS];
 type ExecutionColumn = (typeof EXECUTION_COLUMNS)[number];
 
-/** PostgreSQL types of the executions columns, for unnest's arrays. */
-const EXECUTION_TYPES: Record<ExecutionColumn, string> = {
-  parent_exec_id: 'text',
-  node_name: 'text',
-  pid: 'int',
-  uid: 'bigint',
-  auid: 'bigint',
-  cwd: 'text',
-  binary: 'text',
-  arguments: 'text',
-  flags: 'text',
-  start_time: 'text',
-  pod_namespace: 'text',
-  pod_name: 'text',
-  container_id: 'text',
-  in_init_tree: 'boolean',
-  seen: 'int',
-  info_rank: 'int',
-  exec_event_count: 'int',
-  process_json: 'text',
-  exit_time: 'text',
-  exit_status: 'int',
-  exit_signal: 'text',
-  ended_unseen_after: 'text',
-};
-
 /** One execution row as the batch leaves it; `stored` when it was read from the database. */
 type ExecutionState = Record<ExecutionColumn, unknown> & { exec_id: string };
 
@@ -101,52 +76,34 @@ WHERE source_id = ? AND (exec_id = ANY(?::text[])
   OR ((parent_exec_id, pid) IN (SELECT * FROM unnest(?::text[], ?::int[])) AND exit_time IS NULL))`;
 
 const QUOTED_COLUMNS = EXECUTION_COLUMNS.map((c) => `"${c}"`).join(', ');
-const UPSERT_EXECUTIONS_SQL = `
-INSERT INTO executions (source_id, exec_id, ${QUOTED_COLUMNS})
-SELECT ?, exec_id, ${QUOTED_COLUMNS}
-FROM unnest(?::text[], ${EXECUTION_COLUMNS.map((c) => `?::${EXECUTION_TYPES[c]}[]`).join(', ')})
-  WITH ORDINALITY AS u(exec_id, ${QUOTED_COLUMNS}, n)
-ORDER BY n
-ON CONFLICT (source_id, exec_id) DO UPDATE SET
+const INSERT_EXECUTIONS = `INSERT INTO executions (source_id, exec_id, ${QUOTED_COLUMNS})`;
+const UPSERT_EXECUTIONS = `ON CONFLICT (source_id, exec_id) DO UPDATE SET
   ${EXECUTION_COLUMNS.map((c) => `"${c}" = excluded."${c}"`).join(',\n  ')}`;
 
-/** Events in the batch's order (ORDINALITY), so their ids increase as SQLite's do. */
-const INSERT_EVENTS_SQL = `
-INSERT INTO events (source_id, digest, kind, time, node_name, exec_id, pid, process_start_time, raw)
-SELECT ?, digest, kind, time, node_name, exec_id, pid, process_start_time, raw
-FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::text[], ?::text[])
-  WITH ORDINALITY AS u(digest, kind, time, node_name, exec_id, pid, process_start_time, raw, n)
-ORDER BY n
-ON CONFLICT DO NOTHING
-RETURNING id, digest`;
+/**
+ * Multi-row VALUES with one parameter per value: sending text parameters as they are cost
+ * half of what unnest's arrays did (escaping ~900 bytes of JSON per event into an array
+ * literal, and the server parsing it back). Rows go in the batch's order, so event ids rise
+ * in it as SQLite's do.
+ */
+const INSERT_EVENTS = `INSERT INTO events (source_id, digest, kind, time, node_name, exec_id, pid,
+  process_start_time, raw)`;
+const INSERT_EVENTS_END = 'ON CONFLICT DO NOTHING RETURNING id, digest';
 
-const INSERT_NETWORK_SQL = `
-INSERT INTO network_edges (event_id, source_id, exec_id, time, type, family, protocol, saddr,
-  sport, daddr, dport, cookie, bytes_sent, bytes_received, state)
-SELECT event_id, ?, exec_id, time, type, family, protocol, saddr, sport, daddr, dport, cookie,
-  bytes_sent, bytes_received, state
-FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
-  ?::int[], ?::text[], ?::int[], ?::text[], ?::bigint[], ?::bigint[], ?::text[])
-  AS u(event_id, exec_id, time, type, family, protocol, saddr, sport, daddr, dport, cookie,
-    bytes_sent, bytes_received, state)`;
+const INSERT_NETWORK = `INSERT INTO network_edges (source_id, event_id, exec_id, time, type,
+  family, protocol, saddr, sport, daddr, dport, cookie, bytes_sent, bytes_received, state)`;
 
-const INSERT_FILE_SQL = `
-INSERT INTO file_edges (event_id, source_id, exec_id, time, operation, path, bytes, flags)
-SELECT event_id, ?, exec_id, time, operation, path, bytes, flags
-FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[])
-  AS u(event_id, exec_id, time, operation, path, bytes, flags)`;
+const INSERT_FILE = `INSERT INTO file_edges (source_id, event_id, exec_id, time, operation, path,
+  bytes, flags)`;
 
 /**
  * As SQLite's inventory writer: one row per (source, execution, role, path); a later load
  * fills what the row lacks and never erases a hash. These merges give the same row whether
  * the loads of a batch are folded first or applied one by one, so a batch folds its own.
  */
-const UPSERT_LOADS_SQL = `
-INSERT INTO software_loads (source_id, event_id, exec_id, node_name, time, role, path, sha256,
-  build_id, name, version, soname, error, advisories)
-SELECT ?, u.* FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
-  ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS u
-ON CONFLICT (source_id, exec_id, role, path) DO UPDATE SET
+const INSERT_LOADS = `INSERT INTO software_loads (source_id, event_id, exec_id, node_name, time,
+  role, path, sha256, build_id, name, version, soname, error, advisories)`;
+const UPSERT_LOADS = `ON CONFLICT (source_id, exec_id, role, path) DO UPDATE SET
   sha256 = coalesce(software_loads.sha256, excluded.sha256),
   build_id = coalesce(software_loads.build_id, excluded.build_id),
   name = coalesce(software_loads.name, excluded.name),
@@ -155,6 +112,39 @@ ON CONFLICT (source_id, exec_id, role, path) DO UPDATE SET
   error = CASE WHEN coalesce(software_loads.sha256, excluded.sha256) IS NULL
     THEN excluded.error END,
   advisories = coalesce(excluded.advisories, software_loads.advisories)`;
+
+/** PostgreSQL takes at most 65,535 parameters in one statement. */
+const MAX_PARAMETERS = 65_535;
+
+/**
+ * `insert VALUES (...), (...) end` for `rows`, each row prefixed with the source id; in as few
+ * statements as the parameter limit allows. Returns the rows the statements returned.
+ */
+async function insertRows<Row extends object>(
+  client: pg.PoolClient,
+  insert: string,
+  end: string,
+  sourceId: number,
+  rows: readonly unknown[][],
+): Promise<Row[]> {
+  if (rows.length === 0) return [];
+  const width = rows[0]!.length + 1;
+  const perStatement = Math.floor(MAX_PARAMETERS / width);
+  const returned: Row[] = [];
+  for (let from = 0; from < rows.length; from += perStatement) {
+    const chunk = rows.slice(from, from + perStatement);
+    const tuple = `(${Array.from({ length: width }, () => '?').join(', ')})`;
+    const sql = `${insert} VALUES ${chunk.map(() => tuple).join(', ')} ${end}`;
+    returned.push(
+      ...(await run<Row>(
+        client,
+        sql,
+        chunk.flatMap((row) => [sourceId, ...row]),
+      )),
+    );
+  }
+  return returned;
+}
 
 /** Lock space of the per-source write lock (pg_advisory_xact_lock's first key). */
 export const SOURCE_LOCK_SPACE = 0x70747261; // "ptra"
@@ -294,8 +284,8 @@ async function writeBatch(
     collectLoad(event, id, loads);
   }
   await executions.save(client, source);
-  await insertEdges(client, source, network, INSERT_NETWORK_SQL);
-  await insertEdges(client, source, files, INSERT_FILE_SQL);
+  await insertRows(client, INSERT_NETWORK, '', source.id, network);
+  await insertRows(client, INSERT_FILE, '', source.id, files);
   await upsertLoads(client, source, loads);
   return result;
 }
@@ -311,19 +301,22 @@ async function insertEvents(
   const firsts = new Map<string, PreparedEvent>();
   for (const event of prepared) if (!firsts.has(event.digest)) firsts.set(event.digest, event);
   const unique = [...firsts.values()];
-  const rows = await run<{ id: number; digest: string }>(client, INSERT_EVENTS_SQL, [
+  const rows = await insertRows<{ id: number; digest: string }>(
+    client,
+    INSERT_EVENTS,
+    INSERT_EVENTS_END,
     source.id,
-    ...columnsOf(unique, [
-      (e) => e.digest,
-      (e) => e.item.parsed.kind,
-      (e) => e.time,
-      (e) => e.nodeName,
-      (e) => e.execId,
-      (e) => e.pid,
-      (e) => e.startTime,
-      (e) => e.canonical,
+    unique.map((e) => [
+      e.digest,
+      e.item.parsed.kind,
+      e.time,
+      e.nodeName,
+      e.execId,
+      e.pid,
+      e.startTime,
+      e.canonical,
     ]),
-  ]);
+  );
   const ids = new Map(rows.map((r) => [r.digest, r.id]));
   const stored: Array<{ event: PreparedEvent; id: number }> = [];
   for (const event of prepared) {
@@ -350,11 +343,6 @@ async function insertEvents(
     result.byKind[kind] = (result.byKind[kind] ?? 0) + 1;
   }
   return stored;
-}
-
-/** Arrays of one column each, from rows: what unnest takes. */
-function columnsOf<T>(rows: readonly T[], columns: Array<(row: T) => unknown>): unknown[][] {
-  return columns.map((column) => rows.map(column));
 }
 
 /** The executions of one batch, read once, changed in memory, written back once. */
@@ -512,11 +500,13 @@ class ExecutionBatch {
     if (this.dirty.size === 0) return;
     // Rows in the order they were first written, so new rows get ids in that order.
     const rows = [...this.rows.values()].filter((row) => this.dirty.has(row));
-    await run(client, UPSERT_EXECUTIONS_SQL, [
+    await insertRows(
+      client,
+      INSERT_EXECUTIONS,
+      UPSERT_EXECUTIONS,
       source.id,
-      rows.map((row) => row.exec_id),
-      ...EXECUTION_COLUMNS.map((column) => rows.map((row) => row[column])),
-    ]);
+      rows.map((row) => [row.exec_id, ...EXECUTION_COLUMNS.map((column) => row[column])]),
+    );
   }
 }
 
@@ -543,7 +533,7 @@ function descriptiveValues(
     start_time: process.start_time ? (toSortableTime(process.start_time) ?? null) : null,
     pod_namespace: process.pod?.namespace ?? null,
     pod_name: process.pod?.name ?? null,
-    container_id: process.pod?.container?.id ?? process.docker ?? null,
+    container_id: containerIdOf(process) ?? null,
     in_init_tree: process.in_init_tree === undefined ? null : Boolean(process.in_init_tree),
   };
 }
@@ -585,17 +575,6 @@ function collectEdges(
       edge.flags ?? null,
     ]);
   }
-}
-
-async function insertEdges(
-  client: pg.PoolClient,
-  source: SourceInfo,
-  rows: unknown[][],
-  sql: string,
-): Promise<void> {
-  if (rows.length === 0) return;
-  const columns = rows[0]!.map((_, i) => rows.map((row) => row[i]));
-  await run(client, sql, [source.id, ...columns]);
 }
 
 function collectLoad(event: PreparedEvent, eventId: number, loads: LoadRow[]): void {
@@ -644,9 +623,5 @@ async function upsertLoads(
     first[11] = first[6] === null ? row[11] : null;
     first[12] = row[12] ?? first[12];
   }
-  const rows = [...folded.values()];
-  await run(client, UPSERT_LOADS_SQL, [
-    source.id,
-    ...rows[0]!.map((_, i) => rows.map((r) => r[i])),
-  ]);
+  await insertRows(client, INSERT_LOADS, UPSERT_LOADS, source.id, [...folded.values()]);
 }
