@@ -89,6 +89,8 @@ export function addFilterOptions(command: Command): Command {
     .option('--node <name>', 'node name')
     .option('--namespace <ns>', 'Kubernetes namespace')
     .option('--pod <text>', 'pod name contains text')
+    .option('--container <id|name>', 'container id (or its first digits) or container name')
+    .option('--workload <name>', 'Kubernetes workload (Deployment, DaemonSet, ...) by name')
     .option('--ip <addr>', 'source or destination address of a connection')
     .option(
       '--port <port>',
@@ -117,6 +119,8 @@ export function filtersFrom(options: Record<string, unknown>, limit?: number): V
     node: options.node,
     namespace: options.namespace,
     pod: options.pod,
+    container: options.container,
+    workload: options.workload,
     ip: options.ip,
     port: options.port,
     path: options.path,

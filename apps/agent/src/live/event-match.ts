@@ -1,4 +1,5 @@
 import {
+  containerIdOf,
   fileEdgesOf,
   networkEdgesOf,
   parseTetragonEvent,
@@ -76,6 +77,20 @@ export function eventMatcher(filters: ValidEventFilters, sourceId?: number): Eve
   if (node) checks.push((e) => e.stored.nodeName === node);
   if (namespace) checks.push((e) => e.process()?.pod?.namespace === namespace);
   if (pod) checks.push((e) => contains(e.process()?.pod?.name, pod));
+  if (filters.container) {
+    const wanted = filters.container;
+    const id = containerIdOf({ pod: { container: { id: wanted } } }) ?? wanted;
+    checks.push((e) => {
+      const process = e.process();
+      if (!process) return false;
+      if (process.pod?.container?.name === wanted) return true;
+      const stored = containerIdOf(process);
+      if (stored === undefined) return false;
+      // The store's rule: a prefix of the id, or the process's docker prefix of the filter.
+      return stored.startsWith(id) || (stored.length >= 12 && id.startsWith(stored));
+    });
+  }
+  if (filters.workload) checks.push((e) => e.process()?.pod?.workload === filters.workload);
   if (ip) checks.push((e) => networkOf(e).some((n) => n.daddr === ip || n.saddr === ip));
   if (port !== undefined) {
     checks.push((e) => networkOf(e).some((n) => n.dport === port || n.sport === port));

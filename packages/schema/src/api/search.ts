@@ -14,6 +14,13 @@ export const processFiltersSchema = z.object({
   node: z.string().min(1).optional(),
   namespace: z.string().min(1).optional(),
   pod: z.string().min(1).optional(),
+  /**
+   * A container: its id or a prefix of it (as `docker ps` and `crictl ps` print it, with or
+   * without the runtime's `containerd://`), or its name in the pod.
+   */
+  container: z.string().min(1).optional(),
+  /** A workload by name (a Deployment, DaemonSet, ... or a bare pod's own name). */
+  workload: z.string().min(1).optional(),
   ip: z.string().min(1).optional(),
   port: z.number().int().min(0).max(65535).optional(),
   path: z.string().min(1).optional(),

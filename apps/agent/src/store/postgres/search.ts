@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import {
+  containerIdOf,
   toSortableTime,
   type ProcessNode,
   type ValidEventFilters,
@@ -42,6 +43,22 @@ export function processConditions(filters: Omit<ValidProcessFilters, 'limit'>): 
   if (filters.namespace) where.push({ sql: 'e.pod_namespace = ?', params: [filters.namespace] });
   if (filters.pod) {
     where.push({ sql: `e.pod_name ILIKE ? ESCAPE '\\'`, params: [likePattern(filters.pod)] });
+  }
+  if (filters.container) {
+    const id = containerIdOf({ pod: { container: { id: filters.container } } }) ?? '';
+    where.push({
+      // As in SQLite: a prefix of the stored id, or a stored prefix (docker) of the filter.
+      sql: `(starts_with(e.container_id, ?)
+        OR (length(e.container_id) >= 12 AND starts_with(?, e.container_id))
+        OR (e.process_json::jsonb #>> '{pod,container,name}') = ?)`,
+      params: [id, id, filters.container],
+    });
+  }
+  if (filters.workload) {
+    where.push({
+      sql: `(e.process_json::jsonb #>> '{pod,workload}') = ?`,
+      params: [filters.workload],
+    });
   }
   if (filters.source) where.push({ sql: 's.name = ?', params: [filters.source] });
   if (filters.ip) {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ProcessNode, ValidProcessFilters } from '@proctrail/schema';
+import { containerIdOf, type ProcessNode, type ValidProcessFilters } from '@proctrail/schema';
 import type { SqliteTreeQueries } from './tree-queries';
 import { EXECUTION_COLUMNS, toProcessNode, type ExecutionRow } from './process-rows';
 
@@ -14,6 +14,11 @@ interface Condition {
 /** `%text%` for LIKE, with LIKE's own wildcards in the text taken literally. */
 function likePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** A container filter's id part: what the user typed, without a runtime's scheme. */
+function bareContainerId(text: string): string {
+  return containerIdOf({ pod: { container: { id: text } } }) ?? text;
 }
 
 /**
@@ -51,6 +56,23 @@ export function processConditions(filters: Omit<ValidProcessFilters, 'limit'>): 
   if (filters.namespace) where.push({ sql: 'e.pod_namespace = ?', params: [filters.namespace] });
   if (filters.pod) {
     where.push({ sql: `e.pod_name LIKE ? ESCAPE '\\'`, params: [likePattern(filters.pod)] });
+  }
+  if (filters.container) {
+    const id = bareContainerId(filters.container);
+    where.push({
+      // The filter is a prefix of the stored id, or (Tetragon's docker field keeps only the
+      // first 31 digits) the stored prefix of at least 12 digits is one of the filter.
+      sql: `(e.container_id LIKE ? ESCAPE '\\'
+        OR (length(e.container_id) >= 12 AND substr(?, 1, length(e.container_id)) = e.container_id)
+        OR json_extract(e.process_json, '$.pod.container.name') = ?)`,
+      params: [`${id.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, id, filters.container],
+    });
+  }
+  if (filters.workload) {
+    where.push({
+      sql: `json_extract(e.process_json, '$.pod.workload') = ?`,
+      params: [filters.workload],
+    });
   }
   if (filters.source) where.push({ sql: 's.name = ?', params: [filters.source] });
   if (filters.ip) {
