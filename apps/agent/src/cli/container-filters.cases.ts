@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execIdFor, type ProcessNode } from '@proctrail/schema';
 import { corpusFile, jsonOf, runCli } from '../testing/harness';
+import { openStore } from './options';
 
 /**
  * The container and workload filters of search and export over Tetragon's documentation
@@ -91,6 +92,29 @@ export function describeContainerFilters(name: string, store: () => string[]): v
         '/usr/bin/docker-only',
       ]);
       assert.deepEqual(await binariesOf('--container', `${full.slice(0, 30)}ff`), []);
+    });
+
+    test('the store lists the pods by node and namespace for the Overview', async () => {
+      const [flag, where] = store();
+      const opened = await openStore(flag === '--db' ? { db: where } : { store: where });
+      try {
+        const all = await opened.stats(5);
+        // Node, then namespace, then pod, each with the processes stored of it.
+        assert.deepEqual(all.byPod, [
+          {
+            node: 'gke-john-632-default-pool-7041cac0-9s95',
+            namespace: 'default',
+            pod: 'xwing',
+            processes: 2,
+          },
+          { node: 'kind-control-plane', namespace: 'default', pod: 'xwing', processes: 6 },
+          { node: 'kind-control-plane', namespace: 'demo-app', pod: 'test-pod', processes: 2 },
+        ]);
+        const none = await opened.stats(5, { since: '2030-01-01T00:00:00Z' });
+        assert.deepEqual(none.byPod, [], 'no pod process started in the range');
+      } finally {
+        await opened.close();
+      }
     });
 
     test('filter values are data: LIKE wildcards in --container match only themselves', async () => {

@@ -24,6 +24,9 @@ export interface LostEvents {
   byReason: Record<string, number>;
 }
 
+/** The most pods stats.summary lists (byPod): a picker's worth, not an inventory. */
+export const POD_LIST_LIMIT = 2000;
+
 export interface StatsSummary {
   events: number;
   byKind: Record<string, number>;
@@ -39,6 +42,11 @@ export interface StatsSummary {
     lastEventTime: string | null;
     eventsPerMinute: number;
   }>;
+  /**
+   * The Kubernetes pods whose processes started in the range (all pods without one), by node,
+   * namespace and name (at most POD_LIST_LIMIT), with how many processes each had.
+   */
+  byPod: Array<{ node: string; namespace: string; pod: string; processes: number }>;
   executions: number;
   /** Processes named by others (as parent or ancestor) but never seen themselves. */
   placeholders: number;

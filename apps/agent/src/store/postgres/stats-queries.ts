@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { toSortableTime } from '@proctrail/schema';
+import { POD_LIST_LIMIT, toSortableTime } from '@proctrail/schema';
 import { nodeActivity, type NodeEventSpan } from '../node-activity';
 import type { StoreStats, TimeRange } from '../types';
 import { run } from './sql';
@@ -46,6 +46,17 @@ export async function storeStats(
     boundParams,
   );
   const byNode = nodeActivity(nodeSpans, range);
+  const byPod = await run<StoreStats['byPod'][number]>(
+    pool,
+    `SELECT coalesce(node_name, '') AS node, coalesce(pod_namespace, '') AS namespace,
+       pod_name AS pod, count(*)::int AS processes
+     FROM executions ${where('start_time', 'pod_name IS NOT NULL')}
+     GROUP BY node_name, pod_namespace, pod_name
+     ORDER BY coalesce(node_name, '') COLLATE "C", coalesce(pod_namespace, '') COLLATE "C",
+       pod_name COLLATE "C"
+     LIMIT ${POD_LIST_LIMIT}`,
+    boundParams,
+  );
 
   const placeholders =
     since || until
@@ -61,6 +72,7 @@ export async function storeStats(
     byKind,
     byBinary,
     byNode,
+    byPod,
     executions: await one(`SELECT count(*) AS n FROM executions ${where('start_time')}`),
     placeholders,
     unattributed: await one(

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { toSortableTime } from '@proctrail/schema';
+import { POD_LIST_LIMIT, toSortableTime } from '@proctrail/schema';
 import { nodeActivity, type NodeEventSpan } from '../node-activity';
 import type { StoreStats, TimeRange } from '../types';
 
@@ -49,6 +49,15 @@ export function storeStats(
     )
     .all(params) as NodeEventSpan[];
   const byNode = nodeActivity(nodeSpans, range);
+  const byPod = db
+    .prepare(
+      `SELECT coalesce(node_name, '') AS node, coalesce(pod_namespace, '') AS namespace,
+         pod_name AS pod, count(*) AS processes
+       FROM executions ${where('start_time', 'pod_name IS NOT NULL')}
+       GROUP BY node_name, pod_namespace, pod_name ORDER BY node, namespace, pod
+       LIMIT ${POD_LIST_LIMIT}`,
+    )
+    .all(params) as StoreStats['byPod'];
 
   // A placeholder has no start time of its own: with a range, the placeholders counted are
   // the parents that executions started in the range name.
@@ -66,6 +75,7 @@ export function storeStats(
     byKind,
     byBinary,
     byNode,
+    byPod,
     executions: one(`SELECT count(*) FROM executions ${where('start_time')}`),
     placeholders,
     unattributed: one(
