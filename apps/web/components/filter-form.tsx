@@ -16,6 +16,8 @@ const LABELS: Record<FilterName, string> = {
   node: 'node',
   namespace: 'namespace',
   pod: 'pod',
+  container: 'container (id or name)',
+  workload: 'workload',
   ip: 'IP',
   port: 'port',
   path: 'file path',

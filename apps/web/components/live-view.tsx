@@ -173,6 +173,8 @@ export function LiveView() {
           'node',
           'namespace',
           'pod',
+          'container',
+          'workload',
           'ip',
           'port',
           'path',

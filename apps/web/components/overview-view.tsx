@@ -6,6 +6,7 @@ import { useMemo, useState, type FormEvent } from 'react';
 import type { ProcessNode, StatsSummary } from '@proctrail/schema';
 import { newestFirst } from '../graph/detections';
 import { useTRPC } from '../state/trpc';
+import { podChoices } from '../state/pod-picker';
 import { paramsOf, processHref, sinceOfRange } from '../state/url-filters';
 import { DetectionList } from './detection-list';
 import { useUrlState } from './use-url-state';
@@ -70,6 +71,94 @@ function NodeTable(props: {
           ))}
         </tbody>
       </table>
+    </div>
+  );
+}
+
+/**
+ * Kubernetes: pick a node, then one of its namespaces, then a pod, from the pods whose
+ * processes started in the range; the choice links to Search filtered by it over the same
+ * range. The choices live in the URL (podNode, podNamespace, pod) like every other view state.
+ */
+function PodPicker(props: {
+  rows: StatsSummary['byPod'];
+  since?: string;
+  until?: string;
+  label: string;
+}) {
+  const { params, update } = useUrlState();
+  const node = params.get('podNode') ?? undefined;
+  const namespace = params.get('podNamespace') ?? undefined;
+  const pod = params.get('pod') ?? undefined;
+  const choices = podChoices(props.rows, { node, namespace });
+  const chosenPod = pod && choices.pods.some((p) => p.pod === pod) ? pod : undefined;
+  const searchHref = `/search${paramsOf({
+    node: node && choices.nodes.includes(node) ? node : undefined,
+    namespace: namespace && choices.namespaces.includes(namespace) ? namespace : undefined,
+    pod: chosenPod,
+    since: props.since,
+    until: props.until,
+  })}`;
+
+  return (
+    <div className="panel" data-testid="overview-pods">
+      <h3>Pods ({props.label})</h3>
+      {props.rows.length === 0 ? (
+        <p className="muted">No process of a Kubernetes pod in this range.</p>
+      ) : (
+        <form className="toolbar" aria-label="pod picker" onSubmit={(e) => e.preventDefault()}>
+          <label>
+            node{' '}
+            <select
+              name="podNode"
+              value={node ?? ''}
+              onChange={(e) =>
+                update({ podNode: e.target.value || null, podNamespace: null, pod: null })
+              }
+            >
+              <option value="">every node</option>
+              {choices.nodes.map((n) => (
+                <option key={n} value={n}>
+                  {n || '(none)'}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            namespace{' '}
+            <select
+              name="podNamespace"
+              value={namespace ?? ''}
+              onChange={(e) => update({ podNamespace: e.target.value || null, pod: null })}
+            >
+              <option value="">every namespace</option>
+              {choices.namespaces.map((n) => (
+                <option key={n} value={n}>
+                  {n || '(none)'}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            pod{' '}
+            <select
+              name="pod"
+              value={chosenPod ?? ''}
+              onChange={(e) => update({ pod: e.target.value || null })}
+            >
+              <option value="">every pod</option>
+              {choices.pods.map((p) => (
+                <option key={p.pod} value={p.pod}>
+                  {p.pod} ({p.processes.toLocaleString('en-US')})
+                </option>
+              ))}
+            </select>
+          </label>
+          <Link href={searchHref} data-testid="pod-search-link">
+            Search these processes →
+          </Link>
+        </form>
+      )}
     </div>
   );
 }
@@ -223,6 +312,7 @@ export function OverviewView() {
               rows={stats.data.byBinary.map((b) => [b.binary, b.events])}
             />
             <NodeTable nodes={stats.data.byNode} since={since} until={until} label={rangeLabel} />
+            <PodPicker rows={stats.data.byPod} since={since} until={until} label={rangeLabel} />
             <div className="panel">
               <h3>Newest binaries ({rangeLabel})</h3>
               {recent.isLoading && <p className="muted">Loading…</p>}

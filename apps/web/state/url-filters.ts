@@ -12,6 +12,8 @@ export const TEXT_FILTERS = [
   'node',
   'namespace',
   'pod',
+  'container',
+  'workload',
   'ip',
   'path',
   'since',
