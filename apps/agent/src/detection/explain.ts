@@ -1,4 +1,4 @@
-import type { TetragonProcess } from '@proctrail/schema';
+import { containerIdOf, type TetragonProcess } from '@proctrail/schema';
 import { baseName, workloadAgeSec, type MatchFacts, type RuleInput } from './compile';
 
 /** What a template may say, each filled from the event that fired the rule. */
@@ -44,12 +44,16 @@ const FILLERS: Record<string, Filler> = {
     const age = facts.workloadAgeSec ?? workloadAgeSec(input);
     return age === undefined ? undefined : humanDuration(age);
   },
+  // Without the cluster's API the cgroup still names the pod's UID.
   pod: (input) =>
     input.process.pod?.name
       ? `${input.process.pod.namespace ?? ''}/${input.process.pod.name}`
-      : undefined,
-  container: (input) =>
-    input.process.pod?.container?.name ?? input.process.docker ?? input.process.pod?.container?.id,
+      : input.process.pod?.uid && `uid ${input.process.pod.uid}`,
+  // A name, or the id cut to 12 digits as `docker ps` and `crictl ps` print it.
+  container: (input) => {
+    const process = input.process;
+    return process.pod?.container?.name ?? containerIdOf(process)?.slice(0, 12);
+  },
   remote: (input) =>
     input.network?.daddr ? `${input.network.daddr}:${input.network.dport ?? '?'}` : undefined,
   direction: (input) => input.network?.type,
