@@ -16,7 +16,7 @@ import {
 } from '@proctrail/schema';
 import type { IngestItem, SoftwareLoadRow, SourceInfo, WriteResult } from '../types';
 import { SEEN_ANCESTOR, SEEN_EXEC, SEEN_PARENT, SEEN_SUBJECT } from '../sqlite/event-writer';
-import { run } from './sql';
+import { inTransaction, run } from './sql';
 
 /** executions.info_rank, as the SQLite writer ranks: a richer process object wins. */
 const RANK_EXEC = 3;
@@ -146,9 +146,6 @@ async function insertRows<Row extends object>(
   return returned;
 }
 
-/** Lock space of the per-source write lock (pg_advisory_xact_lock's first key). */
-export const SOURCE_LOCK_SPACE = 0x70747261; // "ptra"
-
 interface PreparedEvent {
   item: IngestItem;
   digest: string;
@@ -189,14 +186,16 @@ export class PostgresEventWriter {
     const prepared = items.map(prepare);
     await this.ensurePartitions(prepared);
     try {
-      return await this.inTransaction(source, (client) => writeBatch(client, source, prepared));
+      return await inTransaction(this.pool, source.id, (client) =>
+        writeBatch(client, source, prepared),
+      );
     } catch (error) {
       // 23514: an event of a day whose partition another process's retention just dropped
       // fell to the time-less partition's check. Make the partitions again, once.
       if ((error as { cause?: { code?: string } }).cause?.code !== '23514') throw error;
       this.forgetPartitions();
       await this.ensurePartitions(prepared);
-      return this.inTransaction(source, (client) => writeBatch(client, source, prepared));
+      return inTransaction(this.pool, source.id, (client) => writeBatch(client, source, prepared));
     }
   }
 
@@ -208,7 +207,7 @@ export class PostgresEventWriter {
       time: row.time ? (toSortableTime(row.time) ?? null) : null,
       load: row,
     }));
-    await this.inTransaction(source, (client) => upsertLoads(client, source, loads));
+    await inTransaction(this.pool, source.id, (client) => upsertLoads(client, source, loads));
   }
 
   /**
@@ -222,25 +221,6 @@ export class PostgresEventWriter {
       if (this.partitionDays.has(day)) continue;
       await run(this.pool, 'SELECT proctrail_event_partition(?)', [time]);
       this.partitionDays.add(day);
-    }
-  }
-
-  private async inTransaction<T>(
-    source: SourceInfo,
-    body: (client: pg.PoolClient) => Promise<T>,
-  ): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await run(client, 'SELECT pg_advisory_xact_lock(?, ?)', [SOURCE_LOCK_SPACE, source.id]);
-      const result = await body(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
     }
   }
 }

@@ -26,11 +26,11 @@ import type {
   WriteResult,
 } from '../types';
 import { PostgresDetectionQueries } from './detection-queries';
-import { PostgresEventWriter, SOURCE_LOCK_SPACE } from './event-writer';
+import { PostgresEventWriter } from './event-writer';
 import { searchInventory } from './inventory-queries';
 import { pruneOlderThan, pruneToSize } from './retention';
 import { eventsAfter, processConditions, searchProcesses } from './search';
-import { run } from './sql';
+import { checkout, inTransaction, run, SOURCE_LOCK_SPACE } from './sql';
 import { lastEvent, storeStats } from './stats-queries';
 import { PostgresTreeQueries } from './tree-queries';
 
@@ -97,7 +97,7 @@ export class PostgresStore implements Store {
     pool.on('error', () => undefined);
     let client: pg.PoolClient;
     try {
-      client = await pool.connect();
+      client = await checkout(pool);
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw new StoreError(
@@ -140,7 +140,7 @@ export class PostgresStore implements Store {
 
   async attributeOrphans(source: SourceInfo): Promise<{ attributed: number; remaining: number }> {
     let attributed = 0;
-    await this.inSourceTransaction(source, async (client) => {
+    await inTransaction(this.pool, source.id, async (client) => {
       const orphans = await run<{
         id: number;
         kind: string;
@@ -232,9 +232,14 @@ export class PostgresStore implements Store {
       ${where.length ? `WHERE ${where.map((c) => c.sql).join(' AND ')}` : ''}
       ORDER BY ev.time COLLATE "C" NULLS FIRST, ev.id ${limit ? 'LIMIT ?' : ''}`;
     const params = [...where.flatMap((c) => c.params), ...(limit ? [limit] : [])];
-    const client = await this.pool.connect();
+    const client = await checkout(this.pool);
+    let failure: Error | undefined;
+    // Open until committed: a reader that stops early (or fails) leaves it to roll back, so
+    // the connection goes back to the pool outside any transaction.
+    let open = false;
     try {
       await client.query('BEGIN READ ONLY');
+      open = true;
       await run(client, sql, params);
       for (;;) {
         const rows = await run<{ raw: string }>(client, `FETCH ${EXPORT_PAGE} FROM export_events`);
@@ -242,11 +247,13 @@ export class PostgresStore implements Store {
         if (rows.length < EXPORT_PAGE) break;
       }
       await client.query('COMMIT');
+      open = false;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      failure = error as Error;
       throw error;
     } finally {
-      client.release();
+      if (open) await client.query('ROLLBACK').catch(() => undefined);
+      client.release(failure);
     }
   }
 
@@ -263,7 +270,7 @@ export class PostgresStore implements Store {
 
   async endUnseen(source: SourceInfo, execIds: readonly string[], foundGoneAt: string) {
     if (execIds.length === 0) return 0;
-    return this.inSourceTransaction(source, async (client) => {
+    return inTransaction(this.pool, source.id, async (client) => {
       const [last] = await run<{ time: string }>(
         client,
         `SELECT time FROM events WHERE source_id = ? AND time IS NOT NULL
@@ -358,26 +365,6 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     await this.pool.end();
-  }
-
-  /** A transaction that holds the source's write lock, as a batch write does. */
-  private async inSourceTransaction<T>(
-    source: SourceInfo,
-    body: (client: pg.PoolClient) => Promise<T>,
-  ): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await run(client, 'SELECT pg_advisory_xact_lock(?, ?)', [SOURCE_LOCK_SPACE, source.id]);
-      const result = await body(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
   }
 }
 

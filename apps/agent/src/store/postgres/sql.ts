@@ -95,3 +95,50 @@ function classEnd(glob: string, open: number): number {
   if (glob[i] === ']') i++;
   return glob.indexOf(']', i);
 }
+
+/** Connections that already have an error listener of ours (the pool reuses them). */
+const guardedClients = new WeakSet<pg.PoolClient>();
+
+/**
+ * A pooled connection for several statements. A connection that breaks between two of them
+ * (the server stopped) emits 'error' with no query to fail, which would end the process
+ * without a listener: the next statement fails instead, and release() with that error
+ * discards the connection.
+ */
+export async function checkout(pool: pg.Pool): Promise<pg.PoolClient> {
+  const client = await pool.connect();
+  if (!guardedClients.has(client)) {
+    client.on('error', () => undefined);
+    guardedClients.add(client);
+  }
+  return client;
+}
+
+/** Lock space of the per-source write lock (pg_advisory_xact_lock's first key). */
+export const SOURCE_LOCK_SPACE = 0x70747261; // "ptra"
+
+/**
+ * `body` in one transaction on one connection; with `sourceId`, holding that source's write
+ * lock, so writers of one source take turns (writers of different sources never wait).
+ */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  sourceId: number | undefined,
+  body: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await checkout(pool);
+  try {
+    await client.query('BEGIN');
+    if (sourceId !== undefined) {
+      await run(client, 'SELECT pg_advisory_xact_lock(?, ?)', [SOURCE_LOCK_SPACE, sourceId]);
+    }
+    const result = await body(client);
+    await client.query('COMMIT');
+    client.release();
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    client.release(error as Error);
+    throw error;
+  }
+}
