@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import type { ExecRecord } from '@proctrail/bpf';
 import type { TetragonProcess } from '@proctrail/schema';
@@ -96,13 +97,19 @@ describe('pod metadata', () => {
     assert.equal(pod.container?.start_time, '2026-12-04T15:00:00Z');
   });
 
-  test('outside a cluster nothing is configured; a missing kubeconfig is an error that names it', () => {
+  test('outside a cluster nothing is configured; a missing, unreadable or cluster-less kubeconfig is an error naming the file', () => {
     assert.equal(clusterConfig(undefined, {}, '/nonexistent/token'), undefined);
     assert.equal(
       clusterConfig(undefined, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }, '/nonexistent/token'),
       undefined,
       'an API address without a service-account token is not a cluster',
     );
+    const bad = scratch.db('kubeconfig-bad.yaml');
+    writeFileSync(bad, 'clusters: [unclosed\n');
+    assert.throws(() => clusterConfig(bad), new RegExp(`--kubeconfig ${bad}: `));
+    const empty = scratch.db('kubeconfig-empty.json');
+    writeFileSync(empty, JSON.stringify({ apiVersion: 'v1', kind: 'Config' }));
+    assert.throws(() => clusterConfig(empty), /names no cluster with a server/);
     assert.throws(
       () => clusterConfig('/nonexistent/kubeconfig'),
       /--kubeconfig \/nonexistent\/kubeconfig/,

@@ -29,7 +29,18 @@ export function clusterConfig(
     if (!existsSync(kubeconfigPath)) {
       throw new Error(`--kubeconfig ${kubeconfigPath}: no such file`);
     }
-    config.loadFromFile(kubeconfigPath);
+    try {
+      config.loadFromFile(kubeconfigPath);
+    } catch (error) {
+      throw new Error(`--kubeconfig ${kubeconfigPath}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    if (!config.getCurrentCluster()?.server) {
+      throw new Error(
+        `--kubeconfig ${kubeconfigPath}: its current context (${config.getCurrentContext() || 'none'}) names no cluster with a server`,
+      );
+    }
     return config;
   }
   if (env.KUBERNETES_SERVICE_HOST && existsSync(tokenPath)) {
