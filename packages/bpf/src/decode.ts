@@ -161,6 +161,7 @@ function decodeExec(r: RecordView, base: RecordBase): ExecRecord {
       cgroup: u32(r, E.ns_cgroup),
       user: u32(r, E.ns_user),
     },
+    pidInNamespace: u32(r, E.pid_in_ns),
     stdio: [
       decodeStdio(r, E.stdio),
       decodeStdio(r, E.stdio + stdioSize),

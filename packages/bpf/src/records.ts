@@ -57,6 +57,8 @@ export interface ExecRecord extends RecordBase {
     cgroup: number;
     user: number;
   };
+  /** The pid as the process's own pid namespace numbers it (1 for a container's init). */
+  pidInNamespace: number;
   stdio: [StdioInfo, StdioInfo, StdioInfo];
   truncated: { binary: boolean; filename: boolean; argv: boolean; cwd: boolean; cgroup: boolean };
   /** A kernel helper failed while the record was built: some fields are empty or zero. */

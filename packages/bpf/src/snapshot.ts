@@ -31,6 +31,8 @@ export interface SnapshotProcess {
   cgroupPath?: string;
   /** The inode of the process's pid namespace; absent when unreadable. */
   pidNamespace?: number;
+  /** The pid its own pid namespace gives it (NSpid's last field); absent when unreadable. */
+  pidInNamespace?: number;
 }
 
 function readLinkOrEmpty(path: string): string {
@@ -111,6 +113,11 @@ function readProcess(procRoot: string, pid: number): SnapshotProcess {
   };
   if (cgroupPath !== undefined) process.cgroupPath = cgroupPath;
   if (pidNamespace) process.pidNamespace = pidNamespace;
+  const nsPids = /^NSpid:\s+(.+)$/m.exec(status)?.[1]?.trim().split(/\s+/);
+  const pidInNamespace = Number(nsPids?.[nsPids.length - 1]);
+  if (Number.isInteger(pidInNamespace) && pidInNamespace > 0) {
+    process.pidInNamespace = pidInNamespace;
+  }
   return process;
 }
 

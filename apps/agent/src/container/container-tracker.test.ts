@@ -101,6 +101,33 @@ describe('ContainerTracker', () => {
     assert.equal(late.in_init_tree, false);
   });
 
+  test('pid 1 of the container namespace is its init even after another process was seen', () => {
+    const tracker = new ContainerTracker();
+    // runc init's own exec comes first in the cgroup, still in the host pid namespace...
+    const runcInit = proc('/usr/bin/runc');
+    tracker.place(runcInit, proc('/usr/bin/containerd-shim-runc-v2'), CONTAINER_CGROUP, 900);
+    // ...then the image's entrypoint is pid 1 of the new namespace, its parent runc's fork.
+    const entrypoint = proc('/docker-entrypoint.sh', CONTAINER_PID_NS);
+    tracker.place(entrypoint, proc('/usr/bin/runc'), CONTAINER_CGROUP, 1);
+    assert.equal(entrypoint.in_init_tree, true);
+    assert.equal(entrypoint.pod?.container?.pid, 1);
+    assert.equal(tracker.container(ID)?.pidNamespace, CONTAINER_PID_NS);
+    assert.equal(
+      entrypoint.pod?.container?.start_time,
+      runcInit.start_time,
+      'the container started with the first process seen in it',
+    );
+
+    const child = proc('/usr/sbin/nginx', CONTAINER_PID_NS);
+    tracker.place(child, entrypoint, CONTAINER_CGROUP, 7);
+    assert.equal(child.in_init_tree, true);
+    assert.equal(child.pod?.container?.pid, 7, 'the pid inside the container');
+    // kubectl exec: runc's child in the container namespace, not pid 1 there.
+    const shell = proc('/bin/sh', CONTAINER_PID_NS);
+    tracker.place(shell, proc('/usr/bin/runc'), CONTAINER_CGROUP, 12);
+    assert.equal(shell.in_init_tree, false);
+  });
+
   test('a parent in another container does not make a process part of this one', () => {
     const tracker = new ContainerTracker();
     const other = 'ab'.repeat(32);

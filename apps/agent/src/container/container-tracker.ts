@@ -62,12 +62,18 @@ export class ContainerTracker {
   }
 
   /**
-   * Sets `docker`, `pod.uid`, `pod.container` (id and start time) and `in_init_tree` on a new
-   * process image from its cgroup path; `parent` is the process it descends from (the forking
-   * process, or the pid's previous image after an exec without a fork). A host process gets
-   * none of them.
+   * Sets `docker`, `pod.uid`, `pod.container` (id, start time, pid inside the container) and
+   * `in_init_tree` on a new process image from its cgroup path; `parent` is the process it
+   * descends from (the forking process, or the pid's previous image after an exec without a
+   * fork); `pidInNamespace` the pid its own pid namespace gives it, when known. A host process
+   * gets none of them.
    */
-  place(process: TetragonProcess, parent: TetragonProcess | undefined, cgroupPath: string): void {
+  place(
+    process: TetragonProcess,
+    parent: TetragonProcess | undefined,
+    cgroupPath: string,
+    pidInNamespace?: number,
+  ): void {
     const identity = this.identify(cgroupPath);
     if (!identity.containerId) {
       if (identity.podUid) process.pod = { uid: identity.podUid };
@@ -76,7 +82,11 @@ export class ContainerTracker {
 
     const containerId = identity.containerId;
     let state = this.containers.get(containerId);
-    const inInitTree = state ? this.descendsFromInit(process, parent, state) : true;
+    // pid 1 of a namespace of its own (the host's pid 1 is never in a container's cgroup) is
+    // the container's init, whatever the agent saw before it (runc's own exec, for one).
+    const namespaceInit = pidInNamespace === 1 && process.ns?.pid?.inum !== undefined;
+    const inInitTree =
+      !state || namespaceInit ? true : this.descendsFromInit(process, parent, state);
     if (!state) {
       state = {
         containerId,
@@ -86,7 +96,8 @@ export class ContainerTracker {
       if (identity.podUid) state.podUid = identity.podUid;
       this.remember(state);
     }
-    if (inInitTree && !state.pidNamespace && entersPidNamespace(process, parent)) {
+    if (namespaceInit) state.pidNamespace = process.ns?.pid?.inum;
+    else if (inInitTree && !state.pidNamespace && entersPidNamespace(process, parent)) {
       state.pidNamespace = process.ns?.pid?.inum;
     }
 
@@ -100,6 +111,7 @@ export class ContainerTracker {
           ? `${RUNTIME_SCHEMES[identity.runtime]}://${containerId}`
           : containerId,
         ...(state.startTime ? { start_time: state.startTime } : {}),
+        ...(pidInNamespace ? { pid: pidInNamespace } : {}),
       },
     };
   }

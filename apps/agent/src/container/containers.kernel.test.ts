@@ -268,6 +268,9 @@ describe('containers on the real kernel', { skip, timeout: 120_000 }, () => {
 
   test('the container init and its descendants are in the init tree, the entered shell is not', () => {
     assert.equal(found.get('unshare')!.in_init_tree, true, 'the first process in the cgroup');
+    assert.equal(found.get('init')!.pod?.container?.pid, 1, 'pid 1 inside the container');
+    assert.ok((found.get('tree')!.pod?.container?.pid ?? 0) > 1, 'a later pid inside it');
+    assert.ok((found.get('entered')!.pod?.container?.pid ?? 0) > 1);
     assert.equal(found.get('init')!.in_init_tree, true, 'pid 1 of the container namespace');
     assert.equal(found.get('tree')!.in_init_tree, true);
     assert.equal(found.get('nsenter')!.in_init_tree, false);

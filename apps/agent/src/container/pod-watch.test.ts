@@ -207,6 +207,7 @@ describe('PodWatch against a stand-in API server on loopback', () => {
       assert.equal(first.pod?.workload_kind, 'Deployment');
       assert.equal(first.pod?.container?.name, 'nginx');
       assert.equal(first.docker, CONTAINER_ID);
+      assert.equal(first.pod?.container?.pid, 500, 'the kernel’s pid inside the container stays');
       assert.equal(first.in_init_tree, true);
       assert.equal(
         first.pod?.container?.start_time,
@@ -271,6 +272,7 @@ function execIn(cgroupPath: string, pid: number, binary: string, ktimeNs: bigint
     memfd: false,
     capabilities: { permitted: 0n, effective: 0n, inheritable: 0n },
     namespaces: { pid: 11, mnt: 12, net: 13, uts: 14, ipc: 15, cgroup: 16, user: 17 },
+    pidInNamespace: pid,
     stdio: [stdioNone, stdioNone, stdioNone],
     truncated: { binary: false, filename: false, argv: false, cwd: false, cgroup: false },
     partial: false,

@@ -32,6 +32,7 @@ function exec(fields: {
   argv?: string[];
   cgroupPath: string;
   pidNamespace: number;
+  pidInNamespace?: number;
 }): ExecRecord {
   return {
     kind: 'exec',
@@ -65,6 +66,7 @@ function exec(fields: {
       cgroup: 6,
       user: 7,
     },
+    pidInNamespace: fields.pidInNamespace ?? fields.pid,
     stdio: [stdioNone, stdioNone, stdioNone],
     truncated: { binary: false, filename: false, argv: false, cwd: false, cgroup: false },
     partial: false,
@@ -113,6 +115,7 @@ function scenario() {
       ppid: shim.pid,
       parentStartNs: shim.atNs,
       binary: '/usr/sbin/nginx',
+      pidInNamespace: 1,
     }),
   );
   return { run, shim, init, inTree, initRun };

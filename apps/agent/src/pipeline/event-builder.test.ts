@@ -44,6 +44,7 @@ function execRecord(
     memfd: false,
     capabilities: { permitted: 0n, effective: 0n, inheritable: 0n },
     namespaces: { pid: 1, mnt: 2, net: 3, uts: 4, ipc: 5, cgroup: 6, user: 7 },
+    pidInNamespace: fields.pid,
     stdio: [stdioNone, stdioNone, stdioNone],
     truncated: { binary: false, filename: false, argv: false, cwd: false, cgroup: false },
     partial: false,

@@ -166,7 +166,9 @@ export class EventBuilder {
     }
     // Parents come before children here, so a container's init is the first of its
     // processes placed, as when the agent sees the container start.
-    if (proc.cgroupPath) this.containers.place(process, parent?.process, proc.cgroupPath);
+    if (proc.cgroupPath) {
+      this.containers.place(process, parent?.process, proc.cgroupPath, proc.pidInNamespace);
+    }
     return {
       execId,
       pid: proc.pid,
@@ -214,7 +216,12 @@ export class EventBuilder {
       ns: this.namespaces(record),
     };
     if (parentExecId) process.parent_exec_id = parentExecId;
-    this.containers.place(process, this.cache.byId(parentExecId)?.process, record.cgroupPath);
+    this.containers.place(
+      process,
+      this.cache.byId(parentExecId)?.process,
+      record.cgroupPath,
+      record.pidInNamespace,
+    );
     if (record.deleted || record.memfd) {
       process.binary_properties = { file: { path: record.binary } };
     }
@@ -248,6 +255,11 @@ export class EventBuilder {
       start_time: this.time(record.childStartNs),
     };
     delete process.stdio_sockets;
+    // The parent's pid inside its container is not the child's; the kernel names neither here.
+    if (process.pod?.container?.pid !== undefined) {
+      const { pid: _parentPid, ...container } = process.pod.container;
+      process.pod = { ...process.pod, container };
+    }
     if (parent) process.parent_exec_id = parent.execId;
     else delete process.parent_exec_id;
     this.cache.set({
@@ -425,7 +437,7 @@ export class EventBuilder {
     const pod = this.options.pods.podOf(entry.process.docker);
     if (!pod || this.podApplied.get(entry) === pod) return;
     this.podApplied.set(entry, pod);
-    entry.process = { ...entry.process, pod: withObservedStart(pod, entry.process.pod) };
+    entry.process = { ...entry.process, pod: withObservedContainer(pod, entry.process.pod) };
   }
 
   private item(
@@ -475,13 +487,17 @@ export class EventBuilder {
 }
 
 /**
- * The API's pod with the container's start as the agent saw it (its init's start) where it
- * saw one: the API's startedAt is the runtime's, in whole seconds.
+ * The API's pod with what the agent saw itself of the container kept: its start (its init's
+ * start; the API's startedAt is the runtime's, in whole seconds) and the process's pid inside
+ * it (which the API does not know).
  */
-function withObservedStart(pod: TetragonPod, known: TetragonPod | undefined): TetragonPod {
-  const observedStart = known?.container?.start_time;
-  if (!observedStart) return pod;
-  return { ...pod, container: { ...pod.container, start_time: observedStart } };
+function withObservedContainer(pod: TetragonPod, known: TetragonPod | undefined): TetragonPod {
+  const observed = known?.container;
+  if (observed?.start_time === undefined && observed?.pid === undefined) return pod;
+  const container = { ...pod.container };
+  if (observed.start_time !== undefined) container.start_time = observed.start_time;
+  if (observed.pid !== undefined) container.pid = observed.pid;
+  return { ...pod, container };
 }
 
 /** The namespaces of pid 1, the host's. */

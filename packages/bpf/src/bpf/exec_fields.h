@@ -42,10 +42,14 @@ static __always_inline void fill_namespaces(struct pt_exec *rec, struct task_str
 
     /* The task's own pid namespace is the one at its pid's deepest level (task_active_pid_ns);
      * nsproxy->pid_ns_for_children is where its children will go, not where it is. */
-    if (bpf_core_read(&upid, sizeof(upid), &pid->numbers[level & 31]) == 0)
+    rec->pid_in_ns = 0;
+    rec->reserved2 = 0;
+    if (bpf_core_read(&upid, sizeof(upid), &pid->numbers[level & 31]) == 0) {
         rec->ns_pid = BPF_CORE_READ(upid.ns, ns.inum);
-    else
+        rec->pid_in_ns = upid.nr;
+    } else {
         rec->header.flags |= PT_FLAG_PARTIAL;
+    }
 }
 
 /* fds 0 to 2 after exec (close-on-exec fds are already gone at this tracepoint, which runs in

@@ -85,6 +85,8 @@ struct pt_exec {
     __u32 ns_ipc;
     __u32 ns_cgroup;
     __u32 ns_user;
+    __u32 pid_in_ns; /* the pid as the task's own pid namespace numbers it: 1 for its init */
+    __u32 reserved2;
     __u16 path_len;     /* the executable file, walked from its dentry and mount */
     __u16 filename_len; /* the name exec was given (a script's name, possibly relative) */
     __u16 args_len;     /* argv[0..], each argument ended by a NUL */
