@@ -8,4 +8,6 @@ import type { TetragonPod } from '@proctrail/schema';
 export interface PodDirectory {
   /** The pod (with `container` for this container) a container id belongs to, if known. */
   podOf(containerId: string): TetragonPod | undefined;
+  /** The container's exec probe commands (liveness, readiness, startup), argv each. */
+  probeCommandsOf?(containerId: string): readonly (readonly string[])[] | undefined;
 }

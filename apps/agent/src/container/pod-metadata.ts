@@ -74,3 +74,27 @@ export function podsByContainer(pod: V1Pod): Map<string, TetragonPod> {
 function toRfc3339(time: Date | string): string {
   return typeof time === 'string' ? time : time.toISOString().replace('.000Z', 'Z');
 }
+
+/**
+ * Each container's exec probe commands (liveness, readiness and startup probes of kind exec),
+ * by bare container id: kubelet runs them inside the container from outside its init tree.
+ */
+export function probeCommandsByContainer(pod: V1Pod): Map<string, string[][]> {
+  const byContainer = new Map<string, string[][]>();
+  const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  const statuses = [
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.containerStatuses ?? []),
+  ];
+  for (const status of statuses) {
+    const spec = specs.find((s) => s.name === status.name);
+    if (!status.containerID || !spec) continue;
+    const commands = [spec.livenessProbe, spec.readinessProbe, spec.startupProbe]
+      .map((probe) => probe?.exec?.command)
+      .filter((command): command is string[] => Array.isArray(command) && command.length > 0);
+    if (commands.length) {
+      byContainer.set(containerIdOf({ pod: { container: { id: status.containerID } } })!, commands);
+    }
+  }
+  return byContainer;
+}

@@ -9,7 +9,7 @@ import { CoreV1Api, KubeConfig, ListWatch, Watch, type V1Pod } from '@kubernetes
 import type { TetragonPod } from '@proctrail/schema';
 import type { Logger } from 'pino';
 import type { PodDirectory } from './pod-directory';
-import { podsByContainer } from './pod-metadata';
+import { podsByContainer, probeCommandsByContainer } from './pod-metadata';
 
 /** Where kubelet mounts a pod's service-account token. */
 export const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -66,6 +66,7 @@ export interface PodWatchOptions {
 
 export class PodWatch implements PodDirectory {
   private readonly byContainer = new Map<string, TetragonPod>();
+  private readonly probesByContainer = new Map<string, string[][]>();
   /** The container ids each pod (by uid) holds, to drop them when it changes or goes. */
   private readonly containersOfPod = new Map<string, string[]>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -114,6 +115,10 @@ export class PodWatch implements PodDirectory {
     return this.byContainer.get(containerId);
   }
 
+  probeCommandsOf(containerId: string): readonly (readonly string[])[] | undefined {
+    return this.probesByContainer.get(containerId);
+  }
+
   /** Pods known, for logs and tests. */
   get podCount(): number {
     return this.containersOfPod.size;
@@ -129,17 +134,23 @@ export class PodWatch implements PodDirectory {
   private put(pod: V1Pod): void {
     const uid = pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`;
     const containers = podsByContainer(pod);
+    const probes = probeCommandsByContainer(pod);
     for (const id of this.containersOfPod.get(uid) ?? []) {
       if (!containers.has(id)) this.byContainer.delete(id);
+      this.probesByContainer.delete(id);
     }
     for (const [id, metadata] of containers) this.byContainer.set(id, metadata);
+    for (const [id, commands] of probes) this.probesByContainer.set(id, commands);
     this.containersOfPod.set(uid, [...containers.keys()]);
   }
 
   private remove(pod: V1Pod): void {
     const uid = pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`;
     const forget = () => {
-      for (const id of this.containersOfPod.get(uid) ?? []) this.byContainer.delete(id);
+      for (const id of this.containersOfPod.get(uid) ?? []) {
+        this.byContainer.delete(id);
+        this.probesByContainer.delete(id);
+      }
       this.containersOfPod.delete(uid);
     };
     const graceMs = this.options.deletedPodGraceMs ?? 60_000;

@@ -13,6 +13,11 @@ import { BootClock } from '../process/clock';
 import { ProcessCache } from '../process/process-cache';
 import { DetectionEngine } from './engine';
 import { loadRulesDir } from './load-rules';
+import type { PodDirectory } from '../container/pod-directory';
+import { clusterConfig, PodWatch } from '../container/pod-watch';
+import { deploymentPod, startFakeKubeApi } from '../testing/fake-kube-api';
+import { scratchDir } from '../testing/harness';
+import pino from 'pino';
 
 const ID = '4f1c2b3a4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8';
 const UID = '7a1c2f5e-3b4d-4e6f-8a9b-0c1d2e3f4a5b';
@@ -74,9 +79,9 @@ function exec(fields: {
 }
 
 /** A node's story: containerd's shim starts nginx's container, later things happen in it. */
-function scenario() {
+function scenario(pods?: PodDirectory) {
   const cache = new ProcessCache('node-a');
-  const builder = new EventBuilder(cache, new BootClock(), { nodeName: 'node-a' });
+  const builder = new EventBuilder(cache, new BootClock(), { nodeName: 'node-a', pods });
   const engine = new DetectionEngine(loadRulesDir().rules);
   let eventId = 0;
 
@@ -199,5 +204,80 @@ describe('container rules on the agent’s own events', () => {
     );
     assert.ok(worker.rules.includes('late-exec'), worker.rules.join());
     assert.ok(!worker.rules.includes('container-entered-from-outside'));
+  });
+});
+
+describe('exec probes', () => {
+  test('kubelet’s exec probe and its children are not taken for someone entering', async () => {
+    const api = await startFakeKubeApi();
+    const scratch = scratchDir();
+    api.put(
+      deploymentPod({
+        namespace: 'shop',
+        name: 'web-6d4cf56db6-x7k2p',
+        uid: UID,
+        nodeName: 'node-a',
+        deployment: 'web',
+        templateHash: '6d4cf56db6',
+        container: {
+          name: 'nginx',
+          id: ID,
+          image: 'nginx:1.27',
+          startedAt: '2026-12-04T15:00:00Z',
+        },
+        livenessCommand: ['sh', '-c', 'cat /tmp/healthy'],
+      }),
+    );
+    const pods = await PodWatch.start(clusterConfig(api.writeKubeconfig(scratch.db('kc')))!, {
+      nodeName: 'node-a',
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const story = scenario(pods);
+      // The probe: runc puts `sh -c "cat /tmp/healthy"` in, which runs cat.
+      const runc = { pid: 500, atNs: seconds(40) };
+      story.run(
+        exec({
+          ...runc,
+          ppid: story.shim.pid,
+          parentStartNs: story.shim.atNs,
+          binary: '/usr/bin/runc',
+          cgroupPath: HOST_CGROUP,
+          pidNamespace: HOST_PID_NS,
+        }),
+      );
+      const probe = { pid: 501, atNs: seconds(40) + 1_000_000n };
+      const probeRun = story.run(
+        exec({
+          ...probe,
+          ppid: runc.pid,
+          parentStartNs: runc.atNs,
+          binary: '/usr/bin/dash',
+          argv: ['sh', '-c', 'cat /tmp/healthy'],
+          ...story.inTree,
+        }),
+      );
+      assert.deepEqual(probeRun.rules, [], 'the probe itself');
+      const catRun = story.run(
+        exec({
+          pid: 502,
+          atNs: seconds(40) + 2_000_000n,
+          ppid: probe.pid,
+          parentStartNs: probe.atNs,
+          binary: '/usr/bin/cat',
+          argv: ['cat', '/tmp/healthy'],
+          ...story.inTree,
+        }),
+      );
+      assert.ok(!catRun.rules.includes('container-entered-from-outside'), catRun.rules.join());
+
+      // A shell with other arguments, entered the same way, is someone entering.
+      const shell = kubectlExec(story, 600, 50);
+      assert.ok(shell.rules.includes('container-entered-from-outside'), shell.rules.join());
+    } finally {
+      await pods.stop();
+      await api.close();
+      scratch.remove();
+    }
   });
 });

@@ -51,6 +51,12 @@ export const processConditionSchema = z
     inContainer: z.boolean().optional(),
     /** Tetragon's in_init_tree: started by the container's init, or entered from outside. */
     inInitTree: z.boolean().optional(),
+    /**
+     * Tetragon's pod.container.maybe_exec_probe: the process runs one of its container's exec
+     * probe commands (kubelet starts them from outside the init tree every few seconds), or
+     * descends from one.
+     */
+    execProbe: z.boolean().optional(),
     /** fd 0, 1 or 2 was an IPv4/IPv6 socket at exec (Proctrail's stdio_sockets). */
     stdioSocket: z.boolean().optional(),
     /** The binary has the setuid bit (binary_properties.setuid set). */

@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
 import { readlinkSync } from 'node:fs';
+import { basename } from 'node:path';
 import type {
   EnforceRecord,
   ExecRecord,
@@ -437,7 +438,24 @@ export class EventBuilder {
     const pod = this.options.pods.podOf(entry.process.docker);
     if (!pod || this.podApplied.get(entry) === pod) return;
     this.podApplied.set(entry, pod);
-    entry.process = { ...entry.process, pod: withObservedContainer(pod, entry.process.pod) };
+    const merged = withObservedContainer(pod, entry.process.pod);
+    if (this.maybeExecProbe(entry.process)) {
+      merged.container = { ...merged.container, maybe_exec_probe: true };
+    }
+    entry.process = { ...entry.process, pod: merged };
+  }
+
+  /**
+   * Whether a process entered into its container runs one of the container's exec probe
+   * commands, or descends from one in that container: what kubelet's probes look like, which
+   * enter the container as kubectl exec does, every few seconds.
+   */
+  private maybeExecProbe(process: TetragonProcess): boolean {
+    if (process.in_init_tree !== false || !process.docker) return false;
+    const parent = this.cache.byId(process.parent_exec_id)?.process;
+    if (parent?.docker === process.docker && parent.pod?.container?.maybe_exec_probe) return true;
+    const commands = this.options.pods?.probeCommandsOf?.(process.docker) ?? [];
+    return commands.some((command) => runsCommand(process, command));
   }
 
   private item(
@@ -484,6 +502,17 @@ export class EventBuilder {
     }
     return ns;
   }
+}
+
+/** Shells a probe names by one name and the kernel reports by another (sh is dash here). */
+const SHELL_NAMES = new Set(['sh', 'bash', 'dash', 'ash', 'busybox']);
+
+/** The process runs this argv: the same arguments and the same program (any shell for a shell). */
+function runsCommand(process: TetragonProcess, command: readonly string[]): boolean {
+  if ((process.arguments ?? '') !== tetragonArguments(command)) return false;
+  const wanted = basename(command[0] ?? '');
+  const running = basename(process.binary ?? '');
+  return wanted === running || (SHELL_NAMES.has(wanted) && SHELL_NAMES.has(running));
 }
 
 /**

@@ -153,6 +153,8 @@ export function deploymentPod(fields: {
   templateHash: string;
   labels?: Record<string, string>;
   container: { name: string; id: string; image: string; startedAt: string };
+  /** A liveness probe of kind exec: the command kubelet runs in the container. */
+  livenessCommand?: string[];
 }): V1Pod {
   return {
     apiVersion: 'v1',
@@ -178,7 +180,15 @@ export function deploymentPod(fields: {
     },
     spec: {
       nodeName: fields.nodeName,
-      containers: [{ name: fields.container.name, image: fields.container.image }],
+      containers: [
+        {
+          name: fields.container.name,
+          image: fields.container.image,
+          ...(fields.livenessCommand
+            ? { livenessProbe: { exec: { command: fields.livenessCommand }, periodSeconds: 10 } }
+            : {}),
+        },
+      ],
     },
     status: {
       phase: 'Running',
