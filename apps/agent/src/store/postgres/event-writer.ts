@@ -212,17 +212,29 @@ export class PostgresEventWriter {
 
   /**
    * Partitions are made outside the batch's transaction: creating one locks the events table
-   * for a moment, which should not last as long as a batch.
+   * until every transaction that uses it ends (a long export included). The next day's is
+   * made with each new day's, so a live agent does not wait for that lock at midnight.
    */
   private async ensurePartitions(prepared: PreparedEvent[]): Promise<void> {
     for (const { time } of prepared) {
       if (!time) continue;
       const day = time.slice(0, 10);
       if (this.partitionDays.has(day)) continue;
-      await run(this.pool, 'SELECT proctrail_event_partition(?)', [time]);
-      this.partitionDays.add(day);
+      for (const partitionDay of [day, nextDay(day)]) {
+        if (partitionDay === undefined || this.partitionDays.has(partitionDay)) continue;
+        await run(this.pool, 'SELECT proctrail_event_partition(?)', [`${partitionDay}T00:00:00Z`]);
+        this.partitionDays.add(partitionDay);
+      }
     }
   }
+}
+
+/** The UTC day after `day` (YYYY-MM-DD); undefined past what Date can hold. */
+function nextDay(day: string): string | undefined {
+  const ms = Date.parse(`${day}T00:00:00Z`) + 86_400_000;
+  return Number.isNaN(ms) || ms > 253_402_214_400_000
+    ? undefined
+    : new Date(ms).toISOString().slice(0, 10);
 }
 
 function prepare(item: IngestItem): PreparedEvent {
@@ -430,17 +442,29 @@ class ExecutionBatch {
       this.index(row);
     } else {
       this.unindex(row);
+      // Parents and ancestors are named again by every event: a mention that changes nothing
+      // leaves the row out of the batch's upsert.
+      let changed = rank > (row.info_rank as number) || execEvents > 0;
       const richer = rank > (row.info_rank as number);
       for (const column of DESCRIPTIVE_COLUMNS) {
-        row[column] = richer
+        const merged = richer
           ? (described[column] ?? row[column])
           : (row[column] ?? described[column]);
+        if (merged !== row[column]) {
+          row[column] = merged;
+          changed = true;
+        }
       }
       if (richer) row.process_json = JSON.stringify(process);
-      row.seen = (row.seen as number) | seenBit;
+      if (((row.seen as number) & seenBit) === 0) {
+        row.seen = (row.seen as number) | seenBit;
+        changed = true;
+      }
       row.info_rank = Math.max(row.info_rank as number, rank);
       row.exec_event_count = (row.exec_event_count as number) + execEvents;
       this.index(row);
+      if (changed) this.dirty.add(row);
+      return rank === RANK_EXEC && (row.exec_event_count as number) > 1;
     }
     this.dirty.add(row);
     return rank === RANK_EXEC && (row.exec_event_count as number) > 1;

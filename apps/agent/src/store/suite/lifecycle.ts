@@ -170,4 +170,17 @@ export function lifecycleSuite(target: () => StoreTarget): void {
       assert.equal((await store.runningExecutions(source)).length, 0);
     });
   });
+
+  test('an event without a time is a duplicate by its digest alone, in a later batch too', async () => {
+    const store = await target().open(await target().create('timeless'));
+    try {
+      const source = await store.source('timeless', 'import');
+      const timeless = item({ process_exec: { process: proc(13, at(1, 3)) }, node_name: NODE });
+      assert.equal((await store.write(source, [timeless, timeless])).duplicates, 1);
+      assert.equal((await store.write(source, [timeless])).duplicates, 1);
+      assert.equal((await store.counts()).events, 1);
+    } finally {
+      await store.close();
+    }
+  });
 }
