@@ -128,6 +128,25 @@ describe('ContainerTracker', () => {
     assert.equal(shell.in_init_tree, false);
   });
 
+  test('an entered shell cannot make itself an init with a pid namespace of its own', () => {
+    const tracker = new ContainerTracker();
+    const init = proc('/app', CONTAINER_PID_NS);
+    tracker.place(init, proc('/usr/bin/runc'), CONTAINER_CGROUP, 1);
+    const shell = proc('/bin/sh', CONTAINER_PID_NS);
+    tracker.place(shell, proc('/usr/bin/runc'), CONTAINER_CGROUP, 9);
+    assert.equal(shell.in_init_tree, false);
+    // kubectl exec, then `unshare --pid --fork sh`: pid 1 of a namespace nested in the
+    // container's, under an entered process.
+    const nested = proc('/bin/sh', CONTAINER_PID_NS + 1);
+    tracker.place(nested, shell, CONTAINER_CGROUP, 1);
+    assert.equal(nested.in_init_tree, false);
+    assert.equal(tracker.container(ID)?.pidNamespace, CONTAINER_PID_NS, 'unchanged');
+    // The init tree may nest namespaces of its own.
+    const sandbox = proc('/usr/bin/sandboxed', CONTAINER_PID_NS + 2);
+    tracker.place(sandbox, init, CONTAINER_CGROUP, 1);
+    assert.equal(sandbox.in_init_tree, true);
+  });
+
   test('a parent in another container does not make a process part of this one', () => {
     const tracker = new ContainerTracker();
     const other = 'ab'.repeat(32);

@@ -82,9 +82,7 @@ export class ContainerTracker {
 
     const containerId = identity.containerId;
     let state = this.containers.get(containerId);
-    // pid 1 of a namespace of its own (the host's pid 1 is never in a container's cgroup) is
-    // the container's init, whatever the agent saw before it (runc's own exec, for one).
-    const namespaceInit = pidInNamespace === 1 && process.ns?.pid?.inum !== undefined;
+    const namespaceInit = this.isNamespaceInit(containerId, process, parent, state, pidInNamespace);
     const inInitTree =
       !state || namespaceInit ? true : this.descendsFromInit(process, parent, state);
     if (!state) {
@@ -130,10 +128,26 @@ export class ContainerTracker {
       startTime: process.pod?.container?.start_time ?? process.start_time ?? '',
     };
     if (process.pod?.uid) state.podUid = process.pod.uid;
-    const pidNamespace = process.ns?.pid;
-    if (pidNamespace?.inum && pidNamespace.is_host === false)
-      state.pidNamespace = pidNamespace.inum;
     this.remember(state);
+  }
+
+  /**
+   * pid 1 of the container's own pid namespace (the host's pid 1 is never in a container's
+   * cgroup) is its init, whatever the agent saw in the cgroup before it (runc's own exec, for
+   * one). Not so for pid 1 of a namespace made inside the container once it has one (nested),
+   * nor under an entered process: `kubectl exec` then `unshare --pid --fork` stays entered.
+   */
+  private isNamespaceInit(
+    containerId: string,
+    process: TetragonProcess,
+    parent: TetragonProcess | undefined,
+    state: ContainerState | undefined,
+    pidInNamespace: number | undefined,
+  ): boolean {
+    const namespace = process.ns?.pid?.inum;
+    if (pidInNamespace !== 1 || namespace === undefined) return false;
+    if (state?.pidNamespace !== undefined && state.pidNamespace !== namespace) return false;
+    return !(parent?.docker === containerId && parent.in_init_tree === false);
   }
 
   private descendsFromInit(
