@@ -85,7 +85,8 @@ async function buildTreeData(pool: pg.Pool): Promise<void> {
   );
   const rest = EXECUTIONS - ANCESTRY_DEPTH - 1 - TARGET_DESCENDANTS;
   await insert(rest, `md5(i::text)`, `md5((i / 3)::text || 'p')`, 100_000);
-  // Events over 30 days, a connect edge for every tenth: partitions and edges to walk.
+  // Events over 30 days, a connect edge for every tenth: partitions and edges to walk. The
+  // target's descendants get one event in 5,000 (two each at ten million), the forest the rest.
   for (let day = 0; day < 30; day++) {
     await pool.query(
       `SELECT proctrail_event_partition(to_char(DATE '2026-01-01' + ${day}, 'YYYY-MM-DD') || 'T00:00:00Z')`,
@@ -96,14 +97,16 @@ async function buildTreeData(pool: pg.Pool): Promise<void> {
     SELECT 1, md5(i::text), 'process_kprobe',
       to_char(TIMESTAMP '2026-01-01' + (i % 30) * INTERVAL '1 day' + (i % 86400) * INTERVAL '1 second',
         'YYYY-MM-DD"T"HH24:MI:SS') || '.000000000Z',
-      'bench', CASE WHEN i % 500 < 20 THEN 'desc-' || (i % 2000) ELSE md5((i % ${EXECUTIONS})::text) END,
+      'bench',
+      CASE WHEN i % 5000 = 0 THEN 'desc-' || ((i / 5000) % ${TARGET_DESCENDANTS})
+        ELSE md5((i % ${EXECUTIONS})::text) END,
       i, '{"process_kprobe":{}}'
     FROM generate_series(0, ${EVENTS - 1}) AS i`);
   await pool.query(`
     INSERT INTO network_edges (event_id, source_id, exec_id, time, type, family, protocol,
       saddr, sport, daddr, dport)
     SELECT id, 1, exec_id, time, 'connect', 'AF_INET', 'TCP', '10.0.0.1', 40000, '10.0.0.2', 443
-    FROM events WHERE id % 10 = 0`);
+    FROM events WHERE id % 10 = 0 OR exec_id LIKE 'desc-%'`);
   await pool.query('ANALYZE');
 }
 
