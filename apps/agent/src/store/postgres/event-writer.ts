@@ -10,6 +10,7 @@ import {
   subjectsOf,
   toSortableTime,
   type EventBody,
+  type EventSubjects,
   type ParsedEvent,
   type SoftwareLoad,
   type TetragonProcess,
@@ -130,24 +131,27 @@ async function insertRows<Row extends object>(
   if (rows.length === 0) return [];
   const width = rows[0]!.length + 1;
   const perStatement = Math.floor(MAX_PARAMETERS / width);
-  const returned: Row[] = [];
+  // Every chunk is handed to the connection before waiting: pg sends them one after another,
+  // and the caller's JavaScript runs while the server works.
+  const statements: Array<Promise<Row[]>> = [];
   for (let from = 0; from < rows.length; from += perStatement) {
     const chunk = rows.slice(from, from + perStatement);
     const tuple = `(${Array.from({ length: width }, () => '?').join(', ')})`;
     const sql = `${insert} VALUES ${chunk.map(() => tuple).join(', ')} ${end}`;
-    returned.push(
-      ...(await run<Row>(
+    statements.push(
+      run<Row>(
         client,
         sql,
         chunk.flatMap((row) => [sourceId, ...row]),
-      )),
+      ),
     );
   }
-  return returned;
+  return (await Promise.all(statements)).flat();
 }
 
 interface PreparedEvent {
   item: IngestItem;
+  subjects: EventSubjects;
   digest: string;
   canonical: string;
   time: string | null;
@@ -239,9 +243,11 @@ function nextDay(day: string): string | undefined {
 
 function prepare(item: IngestItem): PreparedEvent {
   const canonical = JSON.stringify(item.raw);
-  const process = subjectsOf(item.parsed).process;
+  const subjects = subjectsOf(item.parsed);
+  const process = subjects.process;
   return {
     item,
+    subjects,
     canonical,
     digest: createHash('sha1').update(canonical).digest('base64'),
     time: eventTimeOf(item.parsed) ?? null,
@@ -265,20 +271,33 @@ async function writeBatch(
     unattributed: 0,
     collisions: [],
   };
-  const stored = await insertEvents(client, source, prepared, result);
-  const executions = await ExecutionBatch.load(client, source, stored);
+  // The events' insert and the executions' read go out first; while the server works on
+  // them, the edge and inventory rows are built (their event ids filled in afterwards).
+  const inserting = insertEvents(client, source, prepared, result);
+  const loading = ExecutionBatch.load(client, source, prepared);
+  const pending = prepared.map((event) => ({
+    network: networkRowsOf(event),
+    files: fileRowsOf(event),
+    load: loadOf(event),
+  }));
+  const [stored, executions] = await Promise.all([inserting, loading]);
+
   const loads: LoadRow[] = [];
   const network: unknown[][] = [];
   const files: unknown[][] = [];
-  for (const { event, id } of stored) {
+  for (const { event, index, id } of stored) {
     executions.applyEvent(event, result);
-    collectEdges(event, id, network, files);
-    collectLoad(event, id, loads);
+    const rows = pending[index]!;
+    for (const row of rows.network) network.push([id, ...row]);
+    for (const row of rows.files) files.push([id, ...row]);
+    if (rows.load) loads.push({ ...rows.load, eventId: id });
   }
-  await executions.save(client, source);
-  await insertRows(client, INSERT_NETWORK, '', source.id, network);
-  await insertRows(client, INSERT_FILE, '', source.id, files);
-  await upsertLoads(client, source, loads);
+  await Promise.all([
+    executions.save(client, source),
+    insertRows(client, INSERT_NETWORK, '', source.id, network),
+    insertRows(client, INSERT_FILE, '', source.id, files),
+    upsertLoads(client, source, loads),
+  ]);
   return result;
 }
 
@@ -288,7 +307,7 @@ async function insertEvents(
   source: SourceInfo,
   prepared: PreparedEvent[],
   result: WriteResult,
-): Promise<Array<{ event: PreparedEvent; id: number }>> {
+): Promise<Array<{ event: PreparedEvent; index: number; id: number }>> {
   // A digest twice in one batch is a duplicate of the batch's own first copy.
   const firsts = new Map<string, PreparedEvent>();
   for (const event of prepared) if (!firsts.has(event.digest)) firsts.set(event.digest, event);
@@ -310,15 +329,12 @@ async function insertEvents(
     ]),
   );
   const ids = new Map(rows.map((r) => [r.digest, r.id]));
-  const stored: Array<{ event: PreparedEvent; id: number }> = [];
-  for (const event of prepared) {
+  const stored: Array<{ event: PreparedEvent; index: number; id: number }> = [];
+  prepared.forEach((event, index) => {
     const id = firsts.get(event.digest) === event ? ids.get(event.digest) : undefined;
-    if (id === undefined) {
-      result.duplicates++;
-      continue;
-    }
-    stored.push({ event, id });
-  }
+    if (id === undefined) result.duplicates++;
+    else stored.push({ event, index, id });
+  });
   stored.sort((a, b) => a.id - b.id);
   for (const { event, id } of stored) {
     const kind = event.item.parsed.kind;
@@ -347,13 +363,15 @@ class ExecutionBatch {
   static async load(
     client: pg.PoolClient,
     source: SourceInfo,
-    stored: Array<{ event: PreparedEvent }>,
+    prepared: readonly PreparedEvent[],
   ): Promise<ExecutionBatch> {
+    // Every event's processes, duplicates' too: reading a row more than needed is harmless,
+    // and the read need not wait for the insert to tell duplicates apart.
     const ids = new Set<string>();
     const forkParents: string[] = [];
     const forkPids: number[] = [];
-    for (const { event } of stored) {
-      const subjects = subjectsOf(event.item.parsed);
+    for (const event of prepared) {
+      const { subjects } = event;
       for (const p of [subjects.process, subjects.parent, ...subjects.ancestors]) {
         if (p?.exec_id) ids.add(p.exec_id);
       }
@@ -394,7 +412,7 @@ class ExecutionBatch {
   /** What SqliteEventWriter.writeItem does to executions for one stored event. */
   applyEvent(event: PreparedEvent, result: WriteResult): void {
     const { parsed } = event.item;
-    const { process, parent, ancestors } = subjectsOf(parsed);
+    const { process, parent, ancestors } = event.subjects;
     const isExec = parsed.kind === 'process_exec';
     if (process && !event.execId) result.unattributed++;
     if (process) {
@@ -542,54 +560,48 @@ function descriptiveValues(
   };
 }
 
-function collectEdges(
-  event: PreparedEvent,
-  eventId: number,
-  network: unknown[][],
-  files: unknown[][],
-): void {
-  const { parsed } = event.item;
+/** A connect's, accept's, ... rows of network_edges, all but their event id. */
+function networkRowsOf(event: PreparedEvent): unknown[][] {
   const { execId, time } = event;
-  for (const edge of networkEdgesOf(parsed)) {
-    network.push([
-      eventId,
-      execId,
-      time,
-      edge.type,
-      edge.family ?? null,
-      edge.protocol ?? null,
-      edge.saddr ?? null,
-      edge.sport ?? null,
-      edge.daddr ?? null,
-      edge.dport ?? null,
-      edge.cookie ?? null,
-      edge.bytesSent ?? null,
-      edge.bytesReceived ?? null,
-      edge.state ?? null,
-    ]);
-  }
-  for (const edge of fileEdgesOf(parsed)) {
-    files.push([
-      eventId,
-      execId,
-      time,
-      edge.operation,
-      edge.path,
-      edge.bytes ?? null,
-      edge.flags ?? null,
-    ]);
-  }
+  return networkEdgesOf(event.item.parsed).map((edge) => [
+    execId,
+    time,
+    edge.type,
+    edge.family ?? null,
+    edge.protocol ?? null,
+    edge.saddr ?? null,
+    edge.sport ?? null,
+    edge.daddr ?? null,
+    edge.dport ?? null,
+    edge.cookie ?? null,
+    edge.bytesSent ?? null,
+    edge.bytesReceived ?? null,
+    edge.state ?? null,
+  ]);
 }
 
-function collectLoad(event: PreparedEvent, eventId: number, loads: LoadRow[]): void {
+/** An open's, read's, ... rows of file_edges, all but their event id. */
+function fileRowsOf(event: PreparedEvent): unknown[][] {
+  const { execId, time } = event;
+  return fileEdgesOf(event.item.parsed).map((edge) => [
+    execId,
+    time,
+    edge.operation,
+    edge.path,
+    edge.bytes ?? null,
+    edge.flags ?? null,
+  ]);
+}
+
+/** The inventory row an exec or loader event makes, all but its event id. */
+function loadOf(event: PreparedEvent): Omit<LoadRow, 'eventId'> | undefined {
   const { parsed } = event.item;
   if (!event.execId || (parsed.kind !== 'process_exec' && parsed.kind !== 'process_loader')) {
-    return;
+    return undefined;
   }
   const load = softwareLoadOf(parsed);
-  if (load) {
-    loads.push({ eventId, execId: event.execId, nodeName: event.nodeName, time: event.time, load });
-  }
+  if (!load) return undefined;
+  return { execId: event.execId, nodeName: event.nodeName, time: event.time, load };
 }
 
 /** Folds a batch's loads of one (execution, role, path) as the upsert would, then upserts. */
