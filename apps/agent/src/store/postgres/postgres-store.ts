@@ -36,6 +36,12 @@ import { PostgresTreeQueries } from './tree-queries';
 
 /** As the SQLite store: how far a start time may be from an orphan's to be its process. */
 const START_TIME_TOLERANCE_NS = 10_000_000n;
+/**
+ * Connections one process opens at most: a write, the API's reads in parallel, an export.
+ * Every node's agent holds this many, so a fleet of N nodes needs about 4 N of the server's
+ * max_connections (100 by default).
+ */
+const MAX_CONNECTIONS = 4;
 /** Rows an export reads from its cursor at a time. */
 const EXPORT_PAGE = 1000;
 /** Lock key held while migrating, so agents starting together migrate one after another. */
@@ -89,7 +95,7 @@ export class PostgresStore implements Store {
   ): Promise<PostgresStore> {
     const pool = new pg.Pool({
       connectionString: url,
-      max: options.maxConnections ?? 8,
+      max: options.maxConnections ?? MAX_CONNECTIONS,
       types: numericTypes,
       connectionTimeoutMillis: 10_000,
     });
