@@ -131,22 +131,20 @@ async function insertRows<Row extends object>(
   if (rows.length === 0) return [];
   const width = rows[0]!.length + 1;
   const perStatement = Math.floor(MAX_PARAMETERS / width);
-  // Every chunk is handed to the connection before waiting: pg sends them one after another,
-  // and the caller's JavaScript runs while the server works.
-  const statements: Array<Promise<Row[]>> = [];
+  const returned: Row[] = [];
   for (let from = 0; from < rows.length; from += perStatement) {
     const chunk = rows.slice(from, from + perStatement);
     const tuple = `(${Array.from({ length: width }, () => '?').join(', ')})`;
     const sql = `${insert} VALUES ${chunk.map(() => tuple).join(', ')} ${end}`;
-    statements.push(
-      run<Row>(
+    returned.push(
+      ...(await run<Row>(
         client,
         sql,
         chunk.flatMap((row) => [sourceId, ...row]),
-      ),
+      )),
     );
   }
-  return (await Promise.all(statements)).flat();
+  return returned;
 }
 
 interface PreparedEvent {
@@ -271,16 +269,18 @@ async function writeBatch(
     unattributed: 0,
     collisions: [],
   };
-  // The events' insert and the executions' read go out first; while the server works on
-  // them, the edge and inventory rows are built (their event ids filled in afterwards).
+  // While the server inserts the events, the batch's own work is done: what to read of the
+  // executions, and the edge and inventory rows (their event ids filled in afterwards). One
+  // statement at a time: pg deprecates queueing a second on a busy connection.
   const inserting = insertEvents(client, source, prepared, result);
-  const loading = ExecutionBatch.load(client, source, prepared);
+  const reads = ExecutionBatch.plan(prepared);
   const pending = prepared.map((event) => ({
     network: networkRowsOf(event),
     files: fileRowsOf(event),
     load: loadOf(event),
   }));
-  const [stored, executions] = await Promise.all([inserting, loading]);
+  const stored = await inserting;
+  const executions = await ExecutionBatch.read(client, source, reads);
 
   const loads: LoadRow[] = [];
   const network: unknown[][] = [];
@@ -292,12 +292,10 @@ async function writeBatch(
     for (const row of rows.files) files.push([id, ...row]);
     if (rows.load) loads.push({ ...rows.load, eventId: id });
   }
-  await Promise.all([
-    executions.save(client, source),
-    insertRows(client, INSERT_NETWORK, '', source.id, network),
-    insertRows(client, INSERT_FILE, '', source.id, files),
-    upsertLoads(client, source, loads),
-  ]);
+  await executions.save(client, source);
+  await insertRows(client, INSERT_NETWORK, '', source.id, network);
+  await insertRows(client, INSERT_FILE, '', source.id, files);
+  await upsertLoads(client, source, loads);
   return result;
 }
 
@@ -353,6 +351,13 @@ async function insertEvents(
   return stored;
 }
 
+/** The execution rows a batch reads: by exec_id, and open ones by (parent, pid) for forks. */
+interface ExecutionReads {
+  ids: string[];
+  forkParents: string[];
+  forkPids: number[];
+}
+
 /** The executions of one batch, read once, changed in memory, written back once. */
 class ExecutionBatch {
   private readonly rows = new Map<string, ExecutionState>();
@@ -360,13 +365,8 @@ class ExecutionBatch {
   private readonly byParentPid = new Map<string, Set<ExecutionState>>();
   private readonly dirty = new Set<ExecutionState>();
 
-  static async load(
-    client: pg.PoolClient,
-    source: SourceInfo,
-    prepared: readonly PreparedEvent[],
-  ): Promise<ExecutionBatch> {
-    // Every event's processes, duplicates' too: reading a row more than needed is harmless,
-    // and the read need not wait for the insert to tell duplicates apart.
+  /** What to read: every event's processes (duplicates' too: reading more is harmless). */
+  static plan(prepared: readonly PreparedEvent[]): ExecutionReads {
     const ids = new Set<string>();
     const forkParents: string[] = [];
     const forkPids: number[] = [];
@@ -383,13 +383,21 @@ class ExecutionBatch {
         forkPids.push(process.pid);
       }
     }
+    return { ids: [...ids], forkParents, forkPids };
+  }
+
+  static async read(
+    client: pg.PoolClient,
+    source: SourceInfo,
+    reads: ExecutionReads,
+  ): Promise<ExecutionBatch> {
     const batch = new ExecutionBatch();
-    if (ids.size === 0) return batch;
+    if (reads.ids.length === 0) return batch;
     const rows = await run<ExecutionState>(client, SELECT_EXECUTIONS_SQL, [
       source.id,
-      [...ids],
-      forkParents,
-      forkPids,
+      reads.ids,
+      reads.forkParents,
+      reads.forkPids,
     ]);
     for (const row of rows) batch.index(row);
     return batch;
