@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { processFiltersSchema, toSortableTime, type ValidProcessFilters } from '@proctrail/schema';
-import { PostgresStore, redactedUrl } from '../store/postgres/postgres-store';
+import { redactedUrl } from '../store/postgres/url';
 import { SqliteStore } from '../store/sqlite/sqlite-store';
 import type { Store } from '../store/types';
 
@@ -45,7 +45,11 @@ export function describeStore(options: StoreOptions): string {
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   const { kind, where } = storeLocation(options);
-  if (kind === 'postgres') return PostgresStore.open(where);
+  if (kind === 'postgres') {
+    // Loaded only here: pg and drizzle's driver stay out of the memory of SQLite commands.
+    const { PostgresStore } = await import('../store/postgres/postgres-store');
+    return PostgresStore.open(where);
+  }
   return SqliteStore.open(where);
 }
 

@@ -1,6 +1,7 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { redactedUrl } from './url';
 import { postgresMigrationsFolder } from '@proctrail/db/migrations';
 import {
   epochNsToTime,
@@ -60,17 +61,6 @@ const numericTypes = {
     return pg.types.getTypeParser(oid, format);
   },
 } as pg.CustomTypesConfig;
-
-/** The URL with its password replaced, for messages and logs. */
-export function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(a PostgreSQL URL that does not parse)';
-  }
-}
 
 /**
  * The shared store: one PostgreSQL that many agents write to and one API reads, through a
