@@ -3,14 +3,19 @@ import { Registry } from 'prom-client';
 import { importInputs } from '../import/importer';
 import { LiveBus, type LiveBusOptions } from '../live/live-bus';
 import { createAgentMetrics, type AgentMetrics } from '../metrics/metrics';
+import { PostgresStore } from '../store/postgres/postgres-store';
 import { SqliteStore } from '../store/sqlite/sqlite-store';
+import type { Store } from '../store/types';
 import { corpusFile, scratchDir } from '../testing/harness';
 import { createApiClient, type ApiClient } from './client';
 import { startApiServer, type ApiServer } from './server';
 
-/** A real server on a loopback ephemeral port over a real SQLite file, for the API's tests. */
+/**
+ * A real server on a loopback ephemeral port over a real store, for the API's tests: a SQLite
+ * file, or a PostgreSQL database when `postgresUrl` names one (an empty database per fixture).
+ */
 export interface ApiFixture {
-  store: SqliteStore;
+  store: Store;
   bus: LiveBus;
   metrics: AgentMetrics;
   server: ApiServer;
@@ -19,10 +24,12 @@ export interface ApiFixture {
 }
 
 export async function startFixture(
-  options: { corpus?: string[]; token?: string; bus?: LiveBusOptions } = {},
+  options: { corpus?: string[]; token?: string; bus?: LiveBusOptions; postgresUrl?: string } = {},
 ): Promise<ApiFixture> {
   const scratch = scratchDir();
-  const store = SqliteStore.open(scratch.db());
+  const store = options.postgresUrl
+    ? await PostgresStore.open(options.postgresUrl)
+    : SqliteStore.open(scratch.db());
   const source = await store.source('corpus', 'import');
   if (options.corpus?.length) await importInputs(store, source, options.corpus.map(corpusFile));
   const registry = new Registry();
