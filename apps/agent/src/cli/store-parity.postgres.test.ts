@@ -215,6 +215,11 @@ describe('SQLite and PostgreSQL give the same answers', () => {
     ['--since', '2026-04-02T00:00:00Z'],
     ['--until', '2022-02-01T18:00:00Z'],
     ['--source', 'edge-cases.jsonl'],
+    ['--container', '1FB931D2F6E5'],
+    [
+      '--container',
+      'containerd://1fb931d2f6e5e4cfdbaf30fdb8e2fdd81320bdb3047ded50120a4f82838209ce',
+    ],
   ];
   for (const filter of filters) {
     test(`search and export ${filter.join(' ')} match`, async () => {

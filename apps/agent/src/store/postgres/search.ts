@@ -47,11 +47,12 @@ export function processConditions(filters: Omit<ValidProcessFilters, 'limit'>): 
   if (filters.container) {
     const id = containerIdOf({ pod: { container: { id: filters.container } } }) ?? '';
     where.push({
-      // As in SQLite: a prefix of the stored id, or a stored prefix (docker) of the filter.
-      sql: `(starts_with(e.container_id, ?)
+      // As in SQLite: a prefix of the stored id (without regard to ASCII case, as SQLite's
+      // LIKE), or a stored prefix (docker) of the filter.
+      sql: `(e.container_id ILIKE ? ESCAPE '\\'
         OR (length(e.container_id) >= 12 AND starts_with(?, e.container_id))
         OR (e.process_json::jsonb #>> '{pod,container,name}') = ?)`,
-      params: [id, id, filters.container],
+      params: [`${id.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, id, filters.container],
     });
   }
   if (filters.workload) {
