@@ -215,6 +215,9 @@ describe('SQLite and PostgreSQL give the same answers', () => {
     ['--since', '2026-04-02T00:00:00Z'],
     ['--until', '2022-02-01T18:00:00Z'],
     ['--source', 'edge-cases.jsonl'],
+    ['--namespace', 'tenant-jobs'],
+    ['--pod', 'ELASTIC'],
+    ['--workload', 'xwing'],
     ['--container', '1FB931D2F6E5'],
     [
       '--container',
