@@ -1,63 +1,25 @@
 import type pg from 'pg';
 import {
-  DETECTION_SEVERITIES,
   toSortableTime,
   type Detection,
   type DetectionFilters,
-  type DetectionSeverity,
   type TetragonProcess,
 } from '@proctrail/schema';
 import type { Finding } from '../../detection/engine';
 import type { SourceInfo } from '../types';
+import {
+  detectionConditions,
+  detectionInsertValues,
+  storedDetection,
+  toDetection,
+  type DetectionRow,
+} from '../shared/detection-rows';
 import { run } from './sql';
-
-interface DetectionRow {
-  id: number;
-  rule: string;
-  severity: DetectionSeverity;
-  title: string;
-  time: string;
-  source: string;
-  nodeName: string | null;
-  execId: string;
-  pid: number | null;
-  binary: string | null;
-  evidenceEventIds: string;
-  ancestors: string;
-  explanation: string;
-}
 
 const SELECT_DETECTIONS = `SELECT d.id, d.rule, d.severity, d.title, d.time, s.name AS source,
   d.node_name AS "nodeName", d.exec_id AS "execId", d.pid, d."binary" AS "binary",
   d.evidence_event_ids AS "evidenceEventIds", d.ancestors, d.explanation
   FROM detections d JOIN sources s ON s.id = d.source_id`;
-
-function toDetection(row: DetectionRow): Detection {
-  const detection: Detection = {
-    id: row.id,
-    rule: row.rule,
-    severity: row.severity,
-    title: row.title,
-    time: row.time,
-    source: row.source,
-    execId: row.execId,
-    ancestors: JSON.parse(row.ancestors) as Detection['ancestors'],
-    evidenceEventIds: JSON.parse(row.evidenceEventIds) as number[],
-    explanation: row.explanation,
-  };
-  if (row.nodeName !== null) detection.nodeName = row.nodeName;
-  if (row.pid !== null) detection.pid = row.pid;
-  if (row.binary !== null) detection.binary = row.binary;
-  return detection;
-}
-
-function present<T extends object>(value: T): T {
-  const copy = { ...value };
-  for (const key of Object.keys(copy) as Array<keyof T>) {
-    if (copy[key] === undefined) delete copy[key];
-  }
-  return copy;
-}
 
 /** Detections and the ancestry rules need, in PostgreSQL; see SqliteDetectionQueries. */
 export class PostgresDetectionQueries {
@@ -99,65 +61,19 @@ export class PostgresDetectionQueries {
         `INSERT INTO detections (source_id, rule, severity, title, time, node_name, exec_id, pid,
            "binary", dedupe_key, evidence_event_ids, ancestors, explanation)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
-        [
-          source.id,
-          finding.rule,
-          finding.severity,
-          finding.title,
-          time,
-          finding.nodeName ?? null,
-          finding.execId,
-          named.pid ?? null,
-          named.binary ?? null,
-          finding.dedupeKey,
-          JSON.stringify(finding.evidenceEventIds),
-          JSON.stringify(finding.ancestors),
-          finding.explanation,
-        ],
+        detectionInsertValues(source, finding, time, named),
       );
       if (!row) continue;
-      created.push(
-        present<Detection>({
-          id: row.id,
-          rule: finding.rule,
-          severity: finding.severity,
-          title: finding.title,
-          time,
-          source: source.name,
-          nodeName: finding.nodeName,
-          execId: finding.execId,
-          pid: named.pid,
-          binary: named.binary,
-          ancestors: finding.ancestors.map(present),
-          evidenceEventIds: [...finding.evidenceEventIds],
-          explanation: finding.explanation,
-        }),
-      );
+      created.push(storedDetection(row.id, source, time, finding, named));
     }
     return created;
   }
 
   async list(filters: DetectionFilters): Promise<Detection[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, ...values: unknown[]) => {
-      where.push(sql);
-      params.push(...values);
-    };
-    if (filters.execId) add('d.exec_id = ?', filters.execId);
-    if (filters.severity) add('d.severity = ?', filters.severity);
-    if (filters.minSeverity) {
-      const at = DETECTION_SEVERITIES.indexOf(filters.minSeverity);
-      add('d.severity = ANY(?::text[])', DETECTION_SEVERITIES.slice(at));
-    }
-    if (filters.rule) add('d.rule = ?', filters.rule);
-    if (filters.node) add('d.node_name = ?', filters.node);
-    if (filters.since) add('d.time >= ?', toSortableTime(filters.since));
-    if (filters.until) add('d.time <= ?', toSortableTime(filters.until));
-    if (filters.before) {
-      const { time, id } = filters.before;
-      add('(d.time < ? OR (d.time = ? AND d.id < ?))', time, time, id);
-    }
+    const { where, params } = detectionConditions(filters, (allowed) => ({
+      sql: 'd.severity = ANY(?::text[])',
+      values: [allowed],
+    }));
     const sql = `${SELECT_DETECTIONS} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY d.time COLLATE "C" DESC, d.id DESC LIMIT ?`;
     return (await run<DetectionRow>(this.pool, sql, [...params, filters.limit])).map(toDetection);
