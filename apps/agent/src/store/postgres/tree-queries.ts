@@ -1,13 +1,18 @@
 import type pg from 'pg';
-import type {
-  ProcessFileEdge,
-  ProcessNetworkEdge,
-  ProcessNode,
-  ProcessTree,
-  ProcessTreeNode,
-} from '@proctrail/schema';
+import type { ProcessFileEdge, ProcessNetworkEdge, ProcessTree } from '@proctrail/schema';
 import type { SourceInfo, TreeOptions } from '../types';
-import { toProcessNode, unknownProcessNode, type ExecutionRow } from '../sqlite/process-rows';
+import {
+  assembleTree,
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_DESCENDANTS,
+  descendantRow,
+  groupByExec,
+  MAX_ANCESTRY,
+  treeExecIds,
+  type AncestryRow,
+  type DescendantColumns,
+  type DescendantRow,
+} from '../shared/tree-assembly';
 import { run, runArrays } from './sql';
 
 /** The executions columns the queries read, named as ExecutionRow names them. */
@@ -17,11 +22,6 @@ export const EXECUTION_COLUMNS = `
   e.seen AS seen, e.process_json AS "processJson", e.exit_time AS "exitTime",
   e.exit_status AS "exitStatus", e.exit_signal AS "exitSignal",
   e.ended_unseen_after AS "endedUnseenAfter"`;
-
-/** The SQLite store's bounds, so both stores cut trees alike. */
-const MAX_ANCESTRY = 256;
-const DEFAULT_MAX_DEPTH = 64;
-const DEFAULT_MAX_DESCENDANTS = 1000;
 
 const CHILD_COUNTS_SQL = `
 SELECT parent_exec_id AS id, count(*)::int AS n FROM executions
@@ -76,43 +76,6 @@ WHERE e.exec_id <> e.parent_exec_id
 ORDER BY level.n, e.id
 LIMIT ?`;
 
-type DescendantColumns = [
-  string,
-  string | null,
-  string | null,
-  number | null,
-  string | null,
-  string | null,
-  number,
-  string,
-  string | null,
-  number | null,
-  string | null,
-  string | null,
-];
-
-type AncestryRow = ExecutionRow & { chainExecId: string; depth: number };
-type DescendantRow = ExecutionRow & { depth: number };
-
-function descendantRow(sourceName: string, depth: number, c: DescendantColumns): DescendantRow {
-  return {
-    depth,
-    sourceName,
-    execId: c[0],
-    parentExecId: c[1],
-    nodeName: c[2],
-    pid: c[3],
-    binary: c[4],
-    flags: c[5],
-    seen: c[6],
-    processJson: c[7],
-    exitTime: c[8],
-    exitStatus: c[9],
-    exitSignal: c[10],
-    endedUnseenAfter: c[11],
-  };
-}
-
 /** Process trees in PostgreSQL, built as SqliteTreeQueries builds them (keep in step). */
 export class PostgresTreeQueries {
   constructor(private readonly pool: pg.Pool) {}
@@ -124,45 +87,20 @@ export class PostgresTreeQueries {
   ): Promise<ProcessTree | undefined> {
     const chain = await run<AncestryRow>(this.pool, ANCESTRY_SQL, [execId, source.id, source.id]);
     if (chain.length === 0 || chain[0]!.execId === null) return undefined;
-    const ancestryTruncated = chain.at(-1)!.depth >= MAX_ANCESTRY;
 
     const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
     const maxDescendants = options.maxDescendants ?? DEFAULT_MAX_DESCENDANTS;
     const descendants = await this.descendantsOf(source, execId, maxDepth, maxDescendants);
     const { kept } = descendants;
 
-    const ids = [
-      ...chain.filter((r) => r.execId).map((r) => r.execId),
-      ...kept.map((r) => r.execId),
-    ];
+    const ids = treeExecIds(chain, kept);
     const [network, files, uncountedChildren] = await Promise.all([
       this.networkOf(source.id, ids),
       this.filesOf(source.id, ids),
       this.childCounts(source, descendants.uncounted),
     ]);
-    const node = (row: ExecutionRow, parent: ExecutionRow | undefined) =>
-      toProcessNode(row, parent, network.get(row.execId), files.get(row.execId));
-
-    const self = node(chain[0]!, chain[1]?.execId ? chain[1] : undefined);
-    const ancestors: ProcessNode[] = [];
-    for (let i = chain.length - 1; i >= 1; i--) {
-      const row = chain[i]!;
-      const parent = chain[i + 1]?.execId ? chain[i + 1] : undefined;
-      ancestors.push(
-        row.execId ? node(row, parent) : unknownProcessNode(row.chainExecId, source.name),
-      );
-    }
-
     const childCounts = new Map([...descendants.childCounts, ...uncountedChildren]);
-    const children = assemble(chain[0]!, kept, node, childCounts);
-    const childrenInAll = [...childCounts.values()].reduce((a, b) => a + b, 0);
-    return {
-      process: self,
-      ancestors,
-      children: children.children,
-      omittedDescendants: childrenInAll - kept.length,
-      ancestryTruncated,
-    };
+    return assembleTree({ sourceName: source.name, chain, kept, childCounts, network, files });
   }
 
   /** See SqliteTreeQueries.descendantsOf. */
@@ -229,46 +167,4 @@ export class PostgresTreeQueries {
     ]);
     return groupByExec(rows);
   }
-}
-
-function assemble(
-  root: ExecutionRow,
-  rows: DescendantRow[],
-  node: (row: ExecutionRow, parent: ExecutionRow | undefined) => ProcessNode,
-  childCounts: Map<string, number>,
-): ProcessTreeNode {
-  const byId = new Map<string, { row: ExecutionRow; tree: ProcessTreeNode }>();
-  const rootTree = treeNode(node(root, undefined));
-  byId.set(root.execId, { row: root, tree: rootTree });
-  for (const row of rows) {
-    const parent = byId.get(row.parentExecId!);
-    if (!parent) continue;
-    const tree = treeNode(node(row, parent.row));
-    parent.tree.children.push(tree);
-    byId.set(row.execId, { row, tree });
-  }
-  for (const { row, tree } of byId.values()) {
-    tree.omittedChildren = (childCounts.get(row.execId) ?? 0) - tree.children.length;
-  }
-  return rootTree;
-}
-
-function treeNode(node: ProcessNode): ProcessTreeNode {
-  const tree = node as ProcessTreeNode;
-  tree.children = [];
-  tree.omittedChildren = 0;
-  return tree;
-}
-
-function groupByExec<T extends { execId: string }>(rows: T[]): Map<string, Omit<T, 'execId'>[]> {
-  const byExec = new Map<string, Omit<T, 'execId'>[]>();
-  for (const { execId, ...edge } of rows) {
-    for (const key of Object.keys(edge) as Array<keyof typeof edge>) {
-      if (edge[key] === null) delete edge[key];
-    }
-    const list = byExec.get(execId);
-    if (list) list.push(edge);
-    else byExec.set(execId, [edge]);
-  }
-  return byExec;
 }

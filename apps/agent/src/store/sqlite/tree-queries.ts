@@ -1,23 +1,20 @@
 import type Database from 'better-sqlite3';
-import type {
-  ProcessFileEdge,
-  ProcessNetworkEdge,
-  ProcessNode,
-  ProcessTree,
-  ProcessTreeNode,
-} from '@proctrail/schema';
+import type { ProcessFileEdge, ProcessNetworkEdge, ProcessTree } from '@proctrail/schema';
 import type { SourceInfo, TreeOptions } from '../types';
 import {
-  EXECUTION_COLUMNS,
-  toProcessNode,
-  unknownProcessNode,
-  type ExecutionRow,
-} from './process-rows';
+  assembleTree,
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_DESCENDANTS,
+  descendantRow,
+  groupByExec,
+  MAX_ANCESTRY,
+  treeExecIds,
+  type AncestryRow,
+  type DescendantColumns,
+  type DescendantRow,
+} from '../shared/tree-assembly';
+import { EXECUTION_COLUMNS } from './process-rows';
 
-/** Ancestry longer than this is a loop in the data (or nonsense): stop and say so. */
-const MAX_ANCESTRY = 256;
-const DEFAULT_MAX_DEPTH = 64;
-const DEFAULT_MAX_DESCENDANTS = 1000;
 /** Lists of exec_ids are bound as one JSON array, so each query is one prepared statement. */
 const IDS = `(SELECT value FROM json_each(?))`;
 
@@ -78,43 +75,6 @@ CROSS JOIN executions e ON e.source_id = ? AND e.parent_exec_id = level.value
 WHERE e.exec_id != e.parent_exec_id
 LIMIT ?`;
 
-type DescendantColumns = [
-  string,
-  string | null,
-  string | null,
-  number | null,
-  string | null,
-  string | null,
-  number,
-  string,
-  string | null,
-  number | null,
-  string | null,
-  string | null,
-];
-
-function descendantRow(sourceName: string, depth: number, c: DescendantColumns): DescendantRow {
-  return {
-    depth,
-    sourceName,
-    execId: c[0],
-    parentExecId: c[1],
-    nodeName: c[2],
-    pid: c[3],
-    binary: c[4],
-    flags: c[5],
-    seen: c[6],
-    processJson: c[7],
-    exitTime: c[8],
-    exitStatus: c[9],
-    exitSignal: c[10],
-    endedUnseenAfter: c[11],
-  };
-}
-
-type AncestryRow = ExecutionRow & { chainExecId: string; depth: number };
-type DescendantRow = ExecutionRow & { depth: number };
-
 export class SqliteTreeQueries {
   private readonly ancestry: Database.Statement;
   private readonly children: Database.Statement;
@@ -133,7 +93,6 @@ export class SqliteTreeQueries {
   tree(source: SourceInfo, execId: string, options: TreeOptions = {}): ProcessTree | undefined {
     const chain = this.ancestry.all(execId, source.id, source.id) as AncestryRow[];
     if (chain.length === 0 || chain[0]!.execId === null) return undefined;
-    const ancestryTruncated = chain.at(-1)!.depth >= MAX_ANCESTRY;
 
     const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
     const maxDescendants = options.maxDescendants ?? DEFAULT_MAX_DESCENDANTS;
@@ -143,35 +102,11 @@ export class SqliteTreeQueries {
       uncounted,
     } = this.descendantsOf(source, execId, maxDepth, maxDescendants);
 
-    const ids = [
-      ...chain.filter((r) => r.execId).map((r) => r.execId),
-      ...kept.map((r) => r.execId),
-    ];
+    const ids = treeExecIds(chain, kept);
     const network = this.networkOf(source.id, ids);
     const files = this.filesOf(source.id, ids);
-    const node = (row: ExecutionRow, parent: ExecutionRow | undefined) =>
-      toProcessNode(row, parent, network.get(row.execId), files.get(row.execId));
-
-    const self = node(chain[0]!, chain[1]?.execId ? chain[1] : undefined);
-    const ancestors: ProcessNode[] = [];
-    for (let i = chain.length - 1; i >= 1; i--) {
-      const row = chain[i]!;
-      const parent = chain[i + 1]?.execId ? chain[i + 1] : undefined;
-      ancestors.push(
-        row.execId ? node(row, parent) : unknownProcessNode(row.chainExecId, source.name),
-      );
-    }
-
     const childCounts = new Map([...countedChildren, ...this.childCounts(source, uncounted)]);
-    const children = this.assemble(chain[0]!, kept, node, childCounts);
-    const childrenInAll = [...childCounts.values()].reduce((a, b) => a + b, 0);
-    return {
-      process: self,
-      ancestors,
-      children: children.children,
-      omittedDescendants: childrenInAll - kept.length,
-      ancestryTruncated,
-    };
+    return assembleTree({ sourceName: source.name, chain, kept, childCounts, network, files });
   }
 
   /**
@@ -217,29 +152,6 @@ export class SqliteTreeQueries {
     return { kept, childCounts, uncounted: level };
   }
 
-  /** Links descendant rows under their parents, and counts each node's children left out. */
-  private assemble(
-    root: ExecutionRow,
-    rows: DescendantRow[],
-    node: (row: ExecutionRow, parent: ExecutionRow | undefined) => ProcessNode,
-    childCounts: Map<string, number>,
-  ): ProcessTreeNode {
-    const byId = new Map<string, { row: ExecutionRow; tree: ProcessTreeNode }>();
-    const rootTree = treeNode(node(root, undefined));
-    byId.set(root.execId, { row: root, tree: rootTree });
-    for (const row of rows) {
-      const parent = byId.get(row.parentExecId!);
-      if (!parent) continue;
-      const tree = treeNode(node(row, parent.row));
-      parent.tree.children.push(tree);
-      byId.set(row.execId, { row, tree });
-    }
-    for (const { row, tree } of byId.values()) {
-      tree.omittedChildren = (childCounts.get(row.execId) ?? 0) - tree.children.length;
-    }
-    return rootTree;
-  }
-
   private childCounts(source: SourceInfo, ids: string[]): Map<string, number> {
     if (ids.length === 0) return new Map();
     const rows = this.childCountsQuery.all(source.id, JSON.stringify(ids)) as Array<{
@@ -264,25 +176,4 @@ export class SqliteTreeQueries {
     >;
     return groupByExec(rows);
   }
-}
-
-/** Turns a fresh node into a tree node in place: no copy of its (many) process fields. */
-function treeNode(node: ProcessNode): ProcessTreeNode {
-  const tree = node as ProcessTreeNode;
-  tree.children = [];
-  tree.omittedChildren = 0;
-  return tree;
-}
-
-function groupByExec<T extends { execId: string }>(rows: T[]): Map<string, Omit<T, 'execId'>[]> {
-  const byExec = new Map<string, Omit<T, 'execId'>[]>();
-  for (const { execId, ...edge } of rows) {
-    for (const key of Object.keys(edge) as Array<keyof typeof edge>) {
-      if (edge[key] === null) delete edge[key];
-    }
-    const list = byExec.get(execId);
-    if (list) list.push(edge);
-    else byExec.set(execId, [edge]);
-  }
-  return byExec;
 }
