@@ -1,14 +1,13 @@
 import type pg from 'pg';
 import {
   containerIdOf,
-  toSortableTime,
   type ProcessNode,
   type ValidEventFilters,
   type ValidProcessFilters,
 } from '@proctrail/schema';
-import { StoreError } from '../errors';
 import { toProcessNode, type ExecutionRow } from '../sqlite/process-rows';
 import type { StoredEvent } from '../types';
+import { eventConditions, type EventDialect } from '../shared/event-conditions';
 import { likePattern, run, type Condition } from './sql';
 import { EXECUTION_COLUMNS, type PostgresTreeQueries } from './tree-queries';
 
@@ -146,45 +145,24 @@ export async function searchProcesses(
   return rows.map((row) => nodes.get(row)!);
 }
 
-/** Conditions on single events, as the SQLite store's eventConditions (event-queries.ts). */
-function eventConditions(filters: ValidEventFilters): Condition[] {
-  const { ip, port, path, since, until, kinds, ...processFields } = filters;
-  const where: Condition[] = processConditions(processFields);
-  if (kinds?.length) where.push({ sql: 'ev.kind = ANY(?::text[])', params: [kinds] });
-  if (ip) {
-    where.push({
-      sql: 'ev.id IN (SELECT event_id FROM network_edges WHERE daddr = ? OR saddr = ?)',
-      params: [ip, ip],
-    });
-  }
-  if (port !== undefined) {
-    where.push({
-      sql: 'ev.id IN (SELECT event_id FROM network_edges WHERE dport = ? OR sport = ?)',
-      params: [port, port],
-    });
-  }
-  if (path?.startsWith('/')) {
-    const prefix = pathPrefixCondition(path, 'path');
-    where.push({
-      sql: `ev.id IN (SELECT event_id FROM file_edges WHERE ${prefix.sql})`,
-      params: prefix.params,
-    });
-  } else if (path) {
-    where.push({
+/** PostgreSQL's forms of what an event search needs: arrays for lists, ILIKE for substrings. */
+const POSTGRES_EVENTS: EventDialect = {
+  processConditions,
+  kindIn: (kinds) => ({ sql: 'ev.kind = ANY(?::text[])', params: [kinds] }),
+  pathMatch(path) {
+    if (path.startsWith('/')) {
+      const prefix = pathPrefixCondition(path, 'path');
+      return {
+        sql: `ev.id IN (SELECT event_id FROM file_edges WHERE ${prefix.sql})`,
+        params: prefix.params,
+      };
+    }
+    return {
       sql: `ev.id IN (SELECT event_id FROM file_edges WHERE path ILIKE ? ESCAPE '\\')`,
       params: [likePattern(path)],
-    });
-  }
-  if (since) where.push({ sql: 'ev.time >= ?', params: [sortable('since', since)] });
-  if (until) where.push({ sql: 'ev.time <= ?', params: [sortable('until', until)] });
-  return where;
-}
-
-function sortable(field: string, time: string): string {
-  const value = toSortableTime(time);
-  if (!value) throw new StoreError('input', `${field}: not an RFC 3339 time: ${time}`);
-  return value;
-}
+    };
+  },
+};
 
 export async function eventsAfter(
   pool: pg.Pool,
@@ -192,7 +170,10 @@ export async function eventsAfter(
   filters: ValidEventFilters,
   limit: number,
 ): Promise<StoredEvent[]> {
-  const where = [{ sql: 'ev.id > ?', params: [afterId] }, ...eventConditions(filters)];
+  const where = [
+    { sql: 'ev.id > ?', params: [afterId] },
+    ...eventConditions(filters, POSTGRES_EVENTS),
+  ];
   const sql = `
     SELECT ev.id, ev.source_id AS "sourceId", ev.kind, ev.time, ev.exec_id AS "execId",
       ev.node_name AS "nodeName", ev.raw AS json

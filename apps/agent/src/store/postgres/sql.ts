@@ -1,11 +1,7 @@
 import type pg from 'pg';
 import { StoreError } from '../errors';
 
-/** A piece of a WHERE clause with `?` placeholders, in the order of its parameters. */
-export interface Condition {
-  sql: string;
-  params: unknown[];
-}
+export type { Condition } from '../shared/event-conditions';
 
 /**
  * Turns `?` placeholders into PostgreSQL's `$1, $2, ...`, so that queries are built the way

@@ -1,46 +1,19 @@
 import type Database from 'better-sqlite3';
-import { toSortableTime, type ValidEventFilters } from '@proctrail/schema';
+import type { ValidEventFilters } from '@proctrail/schema';
 import { StoreError } from '../errors';
 import type { SourceInfo, StoredEvent } from '../types';
 import { processConditions } from './search';
+import { eventConditions, type Condition, type EventDialect } from '../shared/event-conditions';
 
-interface Condition {
-  sql: string;
-  params: unknown[];
-}
-
-/**
- * The conditions on single events. Process fields are matched on the execution the event is
- * about (joined as `e`, its source as `s`); ip, port and path on the event's own edges, so
- * that a stored page and the live bus (see live/event-match.ts) pick the same events.
- * Keep in sync with live/event-match.ts.
- */
-function eventConditions(filters: ValidEventFilters): Condition[] {
-  const { ip, port, path, since, until, kinds, ...processFields } = filters;
-  const where: Condition[] = processConditions(processFields);
-  if (kinds?.length) {
-    where.push({
-      sql: `ev.kind IN (SELECT value FROM json_each(?))`,
-      params: [JSON.stringify(kinds)],
-    });
-  }
-  if (ip) {
-    where.push({
-      sql: 'ev.id IN (SELECT event_id FROM network_edges WHERE daddr = ? OR saddr = ?)',
-      params: [ip, ip],
-    });
-  }
-  if (port !== undefined) {
-    where.push({
-      sql: 'ev.id IN (SELECT event_id FROM network_edges WHERE dport = ? OR sport = ?)',
-      params: [port, port],
-    });
-  }
-  if (path) where.push(pathCondition(path));
-  if (since) where.push({ sql: 'ev.time >= ?', params: [sortable('since', since)] });
-  if (until) where.push({ sql: 'ev.time <= ?', params: [sortable('until', until)] });
-  return where;
-}
+/** SQLite's forms of what an event search needs: JSON arrays for lists, GLOB for paths. */
+const SQLITE_EVENTS: EventDialect = {
+  processConditions,
+  kindIn: (kinds) => ({
+    sql: `ev.kind IN (SELECT value FROM json_each(?))`,
+    params: [JSON.stringify(kinds)],
+  }),
+  pathMatch: pathCondition,
+};
 
 /** A path and what lies below it when it starts with "/", else a substring; as search does. */
 function pathCondition(path: string): Condition {
@@ -59,12 +32,6 @@ function pathCondition(path: string): Condition {
   };
 }
 
-function sortable(field: string, time: string): string {
-  const value = toSortableTime(time);
-  if (!value) throw new StoreError('input', `${field}: not an RFC 3339 time: ${time}`);
-  return value;
-}
-
 /**
  * Stored events with ids above `afterId` that match `filters`, in id order, `limit` at most.
  * Id order is the order events were stored in, which the live bus also follows.
@@ -75,7 +42,10 @@ export function eventsAfter(
   filters: ValidEventFilters,
   limit: number,
 ): StoredEvent[] {
-  const where = [{ sql: 'ev.id > ?', params: [afterId] }, ...eventConditions(filters)];
+  const where = [
+    { sql: 'ev.id > ?', params: [afterId] },
+    ...eventConditions(filters, SQLITE_EVENTS),
+  ];
   const sql = `
     SELECT ev.id, ev.source_id AS sourceId, ev.kind, ev.time, ev.exec_id AS execId,
       ev.node_name AS nodeName, ev.raw AS json

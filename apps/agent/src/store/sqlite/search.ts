@@ -1,15 +1,11 @@
 import type Database from 'better-sqlite3';
 import { containerIdOf, type ProcessNode, type ValidProcessFilters } from '@proctrail/schema';
+import type { Condition } from '../shared/event-conditions';
 import type { SqliteTreeQueries } from './tree-queries';
 import { EXECUTION_COLUMNS, toProcessNode, type ExecutionRow } from './process-rows';
 
 /** FTS5's trigram index answers substring patterns of at least three characters. */
 const TRIGRAM = 3;
-
-interface Condition {
-  sql: string;
-  params: unknown[];
-}
 
 /** `%text%` for LIKE, with LIKE's own wildcards in the text taken literally. */
 function likePattern(text: string): string {

@@ -17,6 +17,7 @@ import {
   type ValidProcessFilters,
 } from '@proctrail/schema';
 import { StoreError } from '../errors';
+import { exportConditions } from '../shared/event-conditions';
 import type { Finding } from '../../detection/engine';
 import type {
   IngestItem,
@@ -198,23 +199,7 @@ export class SqliteStore implements Store {
     filters: Omit<ValidProcessFilters, 'limit'> & { limit?: number },
   ): AsyncIterable<string> {
     const { since, until, limit, source, ...processFilters } = filters;
-    const where: Array<{ sql: string; params: unknown[] }> = [];
-    const processWhere = processConditions(processFilters);
-    if (processWhere.length) {
-      where.push({
-        sql: `(ev.source_id, ev.exec_id) IN (
-          SELECT e.source_id, e.exec_id FROM executions e JOIN sources s ON s.id = e.source_id
-          WHERE ${processWhere.map((c) => c.sql).join(' AND ')})`,
-        params: processWhere.flatMap((c) => c.params),
-      });
-    }
-    if (source)
-      where.push({
-        sql: 'ev.source_id = (SELECT id FROM sources WHERE name = ?)',
-        params: [source],
-      });
-    if (since) where.push({ sql: 'ev.time >= ?', params: [since] });
-    if (until) where.push({ sql: 'ev.time <= ?', params: [until] });
+    const where = exportConditions({ source, since, until }, processConditions(processFilters));
     const sql = `SELECT ev.raw FROM events ev
       ${where.length ? `WHERE ${where.map((c) => c.sql).join(' AND ')}` : ''}
       ORDER BY ev.time, ev.id ${limit ? 'LIMIT ?' : ''}`;
