@@ -17,6 +17,8 @@ import {
 } from '@proctrail/schema';
 import type { IngestItem, SoftwareLoadRow, SourceInfo, WriteResult } from '../types';
 import { SEEN_ANCESTOR, SEEN_EXEC, SEEN_PARENT, SEEN_SUBJECT } from '../sqlite/event-writer';
+import { DESCRIPTIVE_COLUMNS } from '../shared/execution-columns';
+import { NO_EVENT_ID, softwareLoadValues } from '../shared/software-load-values';
 import { inTransaction, run } from './sql';
 
 /** executions.info_rank, as the SQLite writer ranks: a richer process object wins. */
@@ -24,27 +26,6 @@ const RANK_EXEC = 3;
 const RANK_SUBJECT = 2;
 const RANK_PARENT = 1;
 const RANK_ANCESTOR = 0;
-
-/** software_loads.event_id of a load stored without an event, as in SQLite. */
-export const NO_EVENT_ID = 0;
-
-/** Columns a richer description replaces and a poorer one only fills, as in SQLite. */
-const DESCRIPTIVE_COLUMNS = [
-  'parent_exec_id',
-  'node_name',
-  'pid',
-  'uid',
-  'auid',
-  'cwd',
-  'binary',
-  'arguments',
-  'flags',
-  'start_time',
-  'pod_namespace',
-  'pod_name',
-  'container_id',
-  'in_init_tree',
-] as const;
 
 const STATE_COLUMNS = [
   'seen',
@@ -621,22 +602,7 @@ async function upsertLoads(
   if (loads.length === 0) return;
   const folded = new Map<string, unknown[]>();
   for (const { eventId, execId, nodeName, time, load } of loads) {
-    const advisories = load.advisories.length ? JSON.stringify(load.advisories) : null;
-    const row = [
-      eventId,
-      execId,
-      nodeName,
-      time,
-      load.role,
-      load.path,
-      load.sha256 ?? null,
-      load.buildId ?? null,
-      load.name ?? null,
-      load.version ?? null,
-      load.soname ?? null,
-      load.error ?? null,
-      advisories,
-    ];
+    const row = softwareLoadValues(eventId, execId, nodeName, time, load);
     const key = `${execId}\0${load.role}\0${load.path}`;
     const first = folded.get(key);
     if (!first) {

@@ -14,6 +14,7 @@ import {
   type TetragonProcess,
 } from '@proctrail/schema';
 import type { IngestItem, SourceInfo, WriteResult } from '../types';
+import { DESCRIPTIVE_COLUMNS } from '../shared/execution-columns';
 import { SqliteInventoryWriter } from './inventory-writer';
 
 /** Bits of executions.seen: in what role events named the process. */
@@ -35,26 +36,6 @@ const RANK_ANCESTOR = 0;
  */
 const KNOWN_EXECUTIONS_LIMIT = 100_000;
 
-/**
- * The columns an upsert fills from a process object, in the order of executionParams; a
- * richer description replaces them, a poorer one only fills those still null.
- */
-const DESCRIPTIVE_COLUMNS = [
-  'parent_exec_id',
-  'node_name',
-  'pid',
-  'uid',
-  'auid',
-  'cwd',
-  'binary',
-  'arguments',
-  'flags',
-  'start_time',
-  'pod_namespace',
-  'pod_name',
-  'container_id',
-  'in_init_tree',
-];
 /** Where the descriptive columns start among the upsert's parameters (after source_id, exec_id). */
 const FIRST_DESCRIPTIVE_PARAM = 2;
 

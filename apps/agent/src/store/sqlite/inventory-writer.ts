@@ -6,12 +6,7 @@ import {
   type SoftwareLoad,
 } from '@proctrail/schema';
 import type { SoftwareLoadRow, SourceInfo } from '../types';
-
-/**
- * software_loads.event_id of a row written without an event (Store.writeSoftwareLoads): the
- * compact form of a library load. Retention removes such rows by their time.
- */
-export const NO_EVENT_ID = 0;
+import { NO_EVENT_ID, softwareLoadValues } from '../shared/software-load-values';
 
 /**
  * One row per (source, execution, role, path). A later event about the same load (the hash of
@@ -74,21 +69,6 @@ export class SqliteInventoryWriter {
     time: string | null,
     load: SoftwareLoad,
   ): void {
-    this.upsertLoad.run(
-      source.id,
-      eventId,
-      execId,
-      nodeName,
-      time,
-      load.role,
-      load.path,
-      load.sha256 ?? null,
-      load.buildId ?? null,
-      load.name ?? null,
-      load.version ?? null,
-      load.soname ?? null,
-      load.error ?? null,
-      load.advisories.length ? JSON.stringify(load.advisories) : null,
-    );
+    this.upsertLoad.run(source.id, ...softwareLoadValues(eventId, execId, nodeName, time, load));
   }
 }
