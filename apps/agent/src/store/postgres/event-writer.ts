@@ -17,6 +17,7 @@ import {
 } from '@proctrail/schema';
 import type { IngestItem, SoftwareLoadRow, SourceInfo, WriteResult } from '../types';
 import { SEEN_ANCESTOR, SEEN_EXEC, SEEN_PARENT, SEEN_SUBJECT } from '../sqlite/event-writer';
+import { fileEdgeValues, networkEdgeValues } from '../shared/edge-values';
 import { DESCRIPTIVE_COLUMNS } from '../shared/execution-columns';
 import { NO_EVENT_ID, softwareLoadValues } from '../shared/software-load-values';
 import { inTransaction, run } from './sql';
@@ -555,31 +556,14 @@ function networkRowsOf(event: PreparedEvent): unknown[][] {
   return networkEdgesOf(event.item.parsed).map((edge) => [
     execId,
     time,
-    edge.type,
-    edge.family ?? null,
-    edge.protocol ?? null,
-    edge.saddr ?? null,
-    edge.sport ?? null,
-    edge.daddr ?? null,
-    edge.dport ?? null,
-    edge.cookie ?? null,
-    edge.bytesSent ?? null,
-    edge.bytesReceived ?? null,
-    edge.state ?? null,
+    ...networkEdgeValues(edge),
   ]);
 }
 
 /** An open's, read's, ... rows of file_edges, all but their event id. */
 function fileRowsOf(event: PreparedEvent): unknown[][] {
   const { execId, time } = event;
-  return fileEdgesOf(event.item.parsed).map((edge) => [
-    execId,
-    time,
-    edge.operation,
-    edge.path,
-    edge.bytes ?? null,
-    edge.flags ?? null,
-  ]);
+  return fileEdgesOf(event.item.parsed).map((edge) => [execId, time, ...fileEdgeValues(edge)]);
 }
 
 /** The inventory row an exec or loader event makes, all but its event id. */

@@ -14,6 +14,7 @@ import {
   type TetragonProcess,
 } from '@proctrail/schema';
 import type { IngestItem, SourceInfo, WriteResult } from '../types';
+import { fileEdgeValues, networkEdgeValues } from '../shared/edge-values';
 import { DESCRIPTIVE_COLUMNS } from '../shared/execution-columns';
 import { SqliteInventoryWriter } from './inventory-writer';
 
@@ -340,35 +341,10 @@ export class SqliteEventWriter {
     time: string | null,
   ): void {
     for (const edge of networkEdgesOf(parsed)) {
-      this.insertNetwork.run(
-        eventId,
-        source.id,
-        execId,
-        time,
-        edge.type,
-        edge.family ?? null,
-        edge.protocol ?? null,
-        edge.saddr ?? null,
-        edge.sport ?? null,
-        edge.daddr ?? null,
-        edge.dport ?? null,
-        edge.cookie ?? null,
-        edge.bytesSent ?? null,
-        edge.bytesReceived ?? null,
-        edge.state ?? null,
-      );
+      this.insertNetwork.run(eventId, source.id, execId, time, ...networkEdgeValues(edge));
     }
     for (const edge of fileEdgesOf(parsed)) {
-      this.insertFile.run(
-        eventId,
-        source.id,
-        execId,
-        time,
-        edge.operation,
-        edge.path,
-        edge.bytes ?? null,
-        edge.flags ?? null,
-      );
+      this.insertFile.run(eventId, source.id, execId, time, ...fileEdgeValues(edge));
     }
   }
 }
