@@ -4,22 +4,12 @@
  * event; a node's link opens Search filtered to it, in the URL, showing only its processes.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execIdFor, type TetragonProcess } from '@proctrail/schema';
-import type { Browser } from 'playwright-core';
-import {
-  cliPath,
-  launchBrowser,
-  repoRoot,
-  startDashboard,
-  startServe,
-  stop,
-  type Running,
-} from './harness';
+import { ImportedDashboard } from './harness';
 
 const at = (minute: number) => `2026-03-01T10:${String(minute).padStart(2, '0')}:00.000000000Z`;
 const PID = 4242;
@@ -38,9 +28,7 @@ function exec(node: string, binary: string, minute: number): string {
 
 describe('the fleet in the browser', () => {
   const dir = mkdtempSync(join(tmpdir(), 'proctrail-fleet-web-'));
-  let serve: Running | undefined;
-  let dashboard: Running | undefined;
-  let browser: Browser | undefined;
+  const site = new ImportedDashboard();
 
   before(async () => {
     const capture = join(dir, 'fleet.jsonl');
@@ -52,27 +40,17 @@ describe('the fleet in the browser', () => {
       exec('node-b', '/usr/bin/beta', 5),
     ];
     writeFileSync(capture, lines.join('\n') + '\n');
-    const db = join(dir, 'fleet.db');
-    const imported = spawnSync(process.execPath, [cliPath, 'import', '--db', db, capture], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-    });
-    assert.equal(imported.status, 0, imported.stderr);
-    serve = await startServe(db);
-    dashboard = await startDashboard(serve.url);
-    browser = await launchBrowser();
+    await site.start(capture, join(dir, 'fleet.db'));
   });
 
   after(async () => {
-    await browser?.close();
-    await stop(dashboard);
-    await stop(serve);
+    await site.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   test('the Overview lists each node with its events, rate and last event', async () => {
-    const page = await browser!.newPage();
-    await page.goto(`${dashboard!.url}/?range=all`);
+    const page = await site.browser!.newPage();
+    await page.goto(`${site.dashboard!.url}/?range=all`);
     const nodes = page.locator('[data-testid="overview-nodes"]');
     await nodes.locator('tr[data-node="node-b"]').waitFor();
 
@@ -84,8 +62,8 @@ describe('the fleet in the browser', () => {
   });
 
   test("a node's link opens Search filtered to that node, in the URL", async () => {
-    const page = await browser!.newPage();
-    await page.goto(`${dashboard!.url}/?range=all`);
+    const page = await site.browser!.newPage();
+    await page.goto(`${site.dashboard!.url}/?range=all`);
     const link = page.locator('[data-testid="overview-nodes"] tr[data-node="node-b"] a');
     await link.click();
     await page.waitForURL((url) => url.pathname === '/search');
@@ -96,7 +74,7 @@ describe('the fleet in the browser', () => {
     assert.equal(results.length, 1, results.join('\n'));
     assert.match(results[0]!, /\bbeta \(4242\)/);
 
-    await page.goto(`${dashboard!.url}/search?node=node-a`);
+    await page.goto(`${site.dashboard!.url}/search?node=node-a`);
     await page.locator('[data-testid="search-result"]').first().waitFor();
     const a = await page.locator('[data-testid="search-result"]').allInnerTexts();
     assert.equal(a.length, 3);

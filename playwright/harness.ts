@@ -3,7 +3,8 @@
  * database, `proctrail dashboard` pointed at it, and Debian's Chromium driven by
  * playwright-core. Everything listens on ephemeral loopback ports.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -128,4 +129,34 @@ export async function stop(running: Running | undefined): Promise<void> {
   const exited = new Promise((resolve) => running.child.once('exit', resolve));
   running.child.kill('SIGTERM');
   await exited;
+}
+
+/**
+ * A capture imported into a fresh database and shown in Chromium through `proctrail serve` and
+ * the dashboard. Each part is kept as soon as it runs, so stop() ends what started even when a
+ * later part failed to start.
+ */
+export class ImportedDashboard {
+  serve: Running | undefined;
+  dashboard: Running | undefined;
+  browser: Browser | undefined;
+
+  /** Imports `capture` into `db` (a failed import fails the caller with its stderr), then starts. */
+  async start(capture: string, db: string): Promise<void> {
+    const imported = spawnSync(process.execPath, [cliPath, 'import', '--db', db, capture], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    assert.equal(imported.status, 0, imported.stderr);
+    this.serve = await startServe(db);
+    this.dashboard = await startDashboard(this.serve.url);
+    this.browser = await launchBrowser();
+  }
+
+  /** Closes the browser, then stops the dashboard and the server. */
+  async stop(): Promise<void> {
+    await this.browser?.close();
+    await stop(this.dashboard);
+    await stop(this.serve);
+  }
 }

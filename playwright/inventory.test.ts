@@ -8,18 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { spawnSync } from 'node:child_process';
 import { execIdFor, type TetragonProcess } from '@proctrail/schema';
-import type { Browser } from 'playwright-core';
-import {
-  cliPath,
-  launchBrowser,
-  repoRoot,
-  startDashboard,
-  startServe,
-  stop,
-  type Running,
-} from './harness';
+import { ImportedDashboard } from './harness';
 
 const at = (second: number) => `2026-03-01T10:00:${String(second).padStart(2, '0')}.000000000Z`;
 const LOG4J = '/srv/app/lib/log4j-core-2.14.1.jar';
@@ -50,9 +40,7 @@ const jar = {
 
 describe('the inventory in the browser', () => {
   const dir = mkdtempSync(join(tmpdir(), 'proctrail-inventory-web-'));
-  let serve: Running | undefined;
-  let dashboard: Running | undefined;
-  let browser: Browser | undefined;
+  const site = new ImportedDashboard();
 
   before(async () => {
     const capture = join(dir, 'capture.jsonl');
@@ -67,27 +55,19 @@ describe('the inventory in the browser', () => {
         line('host-b', at(8), { process_exit: { process: exited, time: at(8) } }),
       ].join('\n') + '\n',
     );
-    const db = join(dir, 'inventory.db');
-    const imported = spawnSync(process.execPath, [cliPath, 'import', '--db', db, capture], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-    });
-    assert.equal(imported.status, 0, imported.stderr);
-    serve = await startServe(db);
-    dashboard = await startDashboard(serve.url);
-    browser = await launchBrowser();
+    await site.start(capture, join(dir, 'inventory.db'));
   });
 
   after(async () => {
-    await browser?.close();
-    await stop(dashboard);
-    await stop(serve);
+    await site.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   test('the Inventory page flags the vulnerable jar with its hosts, running count and last load', async () => {
-    const page = await browser!.newPage();
-    await page.goto(`${dashboard!.url}/inventory?library=${encodeURIComponent('log4j-core*')}`);
+    const page = await site.browser!.newPage();
+    await page.goto(
+      `${site.dashboard!.url}/inventory?library=${encodeURIComponent('log4j-core*')}`,
+    );
     const file = page.locator(`[data-testid="inventory-file"][data-path="${LOG4J}"]`);
     await file.waitFor();
     const text = await file.innerText();
@@ -105,8 +85,10 @@ describe('the inventory in the browser', () => {
   });
 
   test("the process page lists the process's loads; a path that looks like markup is text", async () => {
-    const page = await browser!.newPage();
-    await page.goto(`${dashboard!.url}/process?execId=${encodeURIComponent(running.exec_id!)}`);
+    const page = await site.browser!.newPage();
+    await page.goto(
+      `${site.dashboard!.url}/process?execId=${encodeURIComponent(running.exec_id!)}`,
+    );
     const loads = page.locator('[data-testid="process-loads"]');
     await loads.waitFor();
     const text = await loads.innerText();

@@ -5,52 +5,30 @@
  * workload fields filter too, and keep their values in the URL.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import {
-  cliPath,
-  launchBrowser,
-  repoRoot,
-  startDashboard,
-  startServe,
-  stop,
-  type Running,
-} from './harness';
+import { ImportedDashboard, repoRoot } from './harness';
 
 const corpus = join(repoRoot, '..', 'shared', 'corpus', 'tetragon', 'tetragon-docs-examples.jsonl');
 
 describe('Kubernetes in the browser', () => {
   const dir = mkdtempSync(join(tmpdir(), 'proctrail-k8s-web-'));
-  let serve: Running | undefined;
-  let dashboard: Running | undefined;
-  let browser: Browser | undefined;
+  const site = new ImportedDashboard();
 
   before(async () => {
-    const db = join(dir, 'k8s.db');
-    const imported = spawnSync(process.execPath, [cliPath, 'import', '--db', db, corpus], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-    });
-    assert.equal(imported.status, 0, imported.stderr);
-    serve = await startServe(db);
-    dashboard = await startDashboard(serve.url);
-    browser = await launchBrowser();
+    await site.start(corpus, join(dir, 'k8s.db'));
   });
 
   after(async () => {
-    await browser?.close();
-    await stop(dashboard);
-    await stop(serve);
+    await site.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   test('the Overview picks a node, then a namespace, then a pod, and opens its processes', async () => {
-    const page = await browser!.newPage();
-    await page.goto(`${dashboard!.url}/?range=all`);
+    const page = await site.browser!.newPage();
+    await page.goto(`${site.dashboard!.url}/?range=all`);
     const picker = page.locator('[data-testid="overview-pods"]');
     const options = (name: string) =>
       picker.locator(`select[name="${name}"] option`).allInnerTexts();
@@ -99,8 +77,8 @@ describe('Kubernetes in the browser', () => {
   });
 
   test('Search filters by container name or id and by workload, kept in the URL', async () => {
-    const page = await browser!.newPage();
-    await page.goto(`${dashboard!.url}/search`);
+    const page = await site.browser!.newPage();
+    await page.goto(`${site.dashboard!.url}/search`);
     await page.locator('input[name="container"]').fill('551e161c47d8');
     await page.locator('form[aria-label="filters"] button[type="submit"]').click();
     await page.waitForURL((url) => url.searchParams.get('container') === '551e161c47d8');
@@ -112,7 +90,7 @@ describe('Kubernetes in the browser', () => {
       byId.join('\n'),
     );
 
-    await page.goto(`${dashboard!.url}/search?workload=test-pod`);
+    await page.goto(`${site.dashboard!.url}/search?workload=test-pod`);
     await page.locator('[data-testid="search-result"]').first().waitFor();
     const byWorkload = await page.locator('[data-testid="search-result"]').allInnerTexts();
     assert.equal(byWorkload.length, 2, byWorkload.join('\n'));
