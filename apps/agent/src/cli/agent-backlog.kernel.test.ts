@@ -11,16 +11,17 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { kernelSkipReason } from '@proctrail/bpf/testing';
-import type { WriteBacklog } from '../pipeline/write-queue';
-import { startAgentProcess, type RunningAgent } from '../testing/agent-process';
+import {
+  healthBacklog,
+  pollUntil,
+  startAgentProcess,
+  stopAgentProcess,
+  type RunningAgent,
+} from '../testing/agent-process';
 
 const skip = kernelSkipReason();
-
-async function healthBacklog(url: string): Promise<WriteBacklog> {
-  const health = (await (await fetch(`${url}/healthz`)).json()) as { backlog?: WriteBacklog };
-  assert.ok(health.backlog, 'the agent reports a backlog');
-  return health.backlog;
-}
+/** How long each wait below may take before the test fails. */
+const WAIT_MS = 60_000;
 
 /** The value of one sample of the agent's /metrics, such as `proctrail_store_reachable`. */
 async function metric(url: string, sample: string): Promise<number> {
@@ -30,26 +31,11 @@ async function metric(url: string, sample: string): Promise<number> {
   return Number(line.split(' ')[1]);
 }
 
-async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean) {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 describe('the agent’s backlog in /healthz and /metrics', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'proctrail-backlog-'));
   let agent: RunningAgent | undefined;
   after(async () => {
-    if (agent && agent.child.exitCode === null) {
-      const exited = new Promise((resolve) => agent!.child.once('exit', resolve));
-      agent.child.kill('SIGTERM');
-      await exited;
-    }
+    await stopAgentProcess(agent);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -63,49 +49,55 @@ describe('the agent’s backlog in /healthz and /metrics', { skip }, () => {
       '--no-detections',
     ]);
     const url = agent.url;
-    await until(
+    await pollUntil(
       'the start-up snapshot stored',
       () => healthBacklog(url),
       (b) => b.memoryEvents === 0,
+      WAIT_MS,
     );
 
     const locker = new Database(db);
     try {
       locker.exec('BEGIN EXCLUSIVE');
       for (let i = 0; i < 30; i++) spawnSync('/bin/true', [`backlog-${i}`]);
-      const waiting = await until(
+      const waiting = await pollUntil(
         'a backlog',
         () => healthBacklog(url),
         (b) => !b.storeReachable && b.memoryEvents + b.spilledEvents >= 30,
+        WAIT_MS,
       );
       assert.equal(waiting.memoryEvents, 20, 'memory holds its bound, the rest is spilled');
       assert.ok(waiting.spillBytes > 0);
       assert.match(waiting.lastError ?? '', /locked/, 'no token is set: the details are shown');
-      await until(
+      await pollUntil(
         'the metrics',
         () => metric(url, 'proctrail_store_reachable'),
         (v) => v === 0,
+        WAIT_MS,
       );
-      await until(
+      await pollUntil(
         'spilled events in the metrics',
         () => metric(url, 'proctrail_store_backlog_events{where="spill"}'),
         (v) => v > 0,
+        WAIT_MS,
       );
     } finally {
       if (locker.inTransaction) locker.exec('COMMIT');
       locker.close();
     }
 
-    const drained = await until(
+    const drained = await pollUntil(
       'the backlog written',
       () => healthBacklog(url),
       (b) => b.storeReachable && b.memoryEvents + b.spilledEvents === 0,
+      WAIT_MS,
     );
     assert.equal(drained.droppedFull, 0);
-    await until(
+    await pollUntil(
       'the metrics',
       () => metric(url, 'proctrail_store_reachable'),
       (v) => v === 1,
+      WAIT_MS,
     );
     assert.ok((await metric(url, 'proctrail_store_write_retries_total')) > 0);
   });

@@ -11,42 +11,27 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { kernelSkipReason } from '@proctrail/bpf/testing';
 import type { ProcessNode } from '@proctrail/schema';
-import type { WriteBacklog } from '../pipeline/write-queue';
-import { startAgentProcess, type RunningAgent } from '../testing/agent-process';
+import {
+  healthBacklog,
+  pollUntil,
+  startAgentProcess,
+  stopAgentProcess,
+  type RunningAgent,
+} from '../testing/agent-process';
 import { jsonOf, runCli } from '../testing/harness';
 import { startTestPostgres, type TestPostgres } from '../testing/postgres';
 
 const skip = kernelSkipReason();
+/** How long each wait below may take before the test fails. */
+const WAIT_MS = 90_000;
 const MARKED = 30;
-
-async function healthBacklog(url: string): Promise<WriteBacklog> {
-  const health = (await (await fetch(`${url}/healthz`)).json()) as { backlog?: WriteBacklog };
-  assert.ok(health.backlog, 'the agent reports a backlog');
-  return health.backlog;
-}
-
-async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean) {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 describe('a PostgreSQL outage under a live agent', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'proctrail-outage-'));
   let postgres: TestPostgres | undefined;
   let agent: RunningAgent | undefined;
   after(async () => {
-    if (agent && agent.child.exitCode === null) {
-      const exited = new Promise((resolve) => agent!.child.once('exit', resolve));
-      agent.child.kill('SIGTERM');
-      await exited;
-    }
+    await stopAgentProcess(agent);
     postgres?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -63,28 +48,31 @@ describe('a PostgreSQL outage under a live agent', { skip }, () => {
       '--no-detections',
     ]);
     const url = agent.url;
-    await until(
+    await pollUntil(
       'the start-up snapshot stored',
       () => healthBacklog(url),
       (b) => b.memoryEvents === 0 && b.storeReachable,
+      WAIT_MS,
     );
 
     postgres.stopServer();
     const marker = `outage-${process.pid}`;
     for (let i = 0; i < MARKED; i++) spawnSync('/bin/true', [`${marker}-${i}`]);
-    const waiting = await until(
+    const waiting = await pollUntil(
       'a backlog',
       () => healthBacklog(url),
       (b) => !b.storeReachable && b.memoryEvents + b.spilledEvents >= MARKED,
+      WAIT_MS,
     );
     assert.equal(waiting.memoryEvents, 20, 'memory holds its bound, the rest is spilled');
     assert.ok(waiting.spillBytes > 0);
 
     postgres.startServer();
-    const drained = await until(
+    const drained = await pollUntil(
       'the backlog written',
       () => healthBacklog(url),
       (b) => b.storeReachable && b.memoryEvents + b.spilledEvents === 0,
+      WAIT_MS,
     );
     assert.equal(drained.droppedFull, 0);
     assert.ok(drained.retries > 0, 'writes were retried during the outage');

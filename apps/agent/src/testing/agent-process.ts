@@ -3,9 +3,11 @@
  * it, on an ephemeral loopback port, and any other command run as a child with its output
  * collected.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { WriteBacklog } from '../pipeline/write-queue';
 
 export const cliPath = fileURLToPath(new URL('../../bin/proctrail.js', import.meta.url));
 export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -64,6 +66,39 @@ export async function startAgentProcess(
     });
   });
   return { child, url };
+}
+
+/** Stops an agent started by startAgentProcess with SIGTERM, if it still runs, and waits. */
+export async function stopAgentProcess(agent: RunningAgent | undefined): Promise<void> {
+  if (!agent || agent.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => agent.child.once('exit', resolve));
+  agent.child.kill('SIGTERM');
+  await exited;
+}
+
+/** The write backlog a running agent reports in /healthz. */
+export async function healthBacklog(url: string): Promise<WriteBacklog> {
+  const health = (await (await fetch(`${url}/healthz`)).json()) as { backlog?: WriteBacklog };
+  assert.ok(health.backlog, 'the agent reports a backlog');
+  return health.backlog;
+}
+
+/** Reads every 250 ms until `ok` holds, failing with the last value after `timeoutMs`. */
+export async function pollUntil<T>(
+  what: string,
+  read: () => Promise<T>,
+  ok: (value: T) => boolean,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 export interface CommandRun {
