@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { TRPCClientError } from '@trpc/client';
 import type { ProcessTreeNode } from '@proctrail/schema';
-import { startFixture, type ApiFixture } from './testing';
+import { fixtureForTests } from './testing';
 
 function flatten(nodes: ProcessTreeNode[]): ProcessTreeNode[] {
   return nodes.flatMap((n) => [n, ...flatten(n.children)]);
@@ -10,17 +10,13 @@ function flatten(nodes: ProcessTreeNode[]): ProcessTreeNode[] {
 
 export function describeApiQueries(store: string, postgresUrl: () => string | undefined): void {
   describe(`the API over an imported corpus file (${store})`, () => {
-    let fixture: ApiFixture;
-    before(async () => {
-      fixture = await startFixture({
-        postgresUrl: postgresUrl(),
-        corpus: ['book-process-lifecycle.jsonl'],
-      });
-    });
-    after(() => fixture.close());
+    const fixture = fixtureForTests(() => ({
+      postgresUrl: postgresUrl(),
+      corpus: ['book-process-lifecycle.jsonl'],
+    }));
 
     test('process.search by binary finds nc, and pages with a cursor', async () => {
-      const { trpc } = fixture.client();
+      const { trpc } = fixture().client();
       const found = await trpc.process.search.query({ binary: 'nc' });
       assert.deepEqual(
         found.items.map((p) => p.binary),
@@ -40,7 +36,7 @@ export function describeApiQueries(store: string, postgresUrl: () => string | un
     });
 
     test('process.tree of sh lifecycle.sh holds cat and nc, with nc connecting to 64.225.45.153:443', async () => {
-      const { trpc } = fixture.client();
+      const { trpc } = fixture().client();
       const [sh] = (await trpc.process.search.query({ binary: '/usr/bin/sh' })).items;
       assert.equal(sh?.arguments, 'lifecycle.sh');
       const tree = await trpc.process.tree.query({ execId: sh.exec_id, maxDepth: 5 });
@@ -60,7 +56,7 @@ export function describeApiQueries(store: string, postgresUrl: () => string | un
     });
 
     test('process.get and process.ancestry answer for one exec_id, and name a missing one', async () => {
-      const { trpc } = fixture.client();
+      const { trpc } = fixture().client();
       const [nc] = (await trpc.process.search.query({ binary: 'nc' })).items;
       const got = await trpc.process.get.query({ execId: nc!.exec_id });
       assert.equal(got.binary, '/usr/bin/nc');
@@ -78,7 +74,7 @@ export function describeApiQueries(store: string, postgresUrl: () => string | un
     });
 
     test('event.list returns the Tetragon JSON of a process, by kind and in pages', async () => {
-      const { trpc } = fixture.client();
+      const { trpc } = fixture().client();
       const [nc] = (await trpc.process.search.query({ binary: 'nc' })).items;
       const all = await trpc.event.list.query({ execId: nc!.exec_id });
       assert.deepEqual(
@@ -102,7 +98,7 @@ export function describeApiQueries(store: string, postgresUrl: () => string | un
     });
 
     test('stats.summary counts events by kind, binary and node, and says nothing was lost without a sensor', async () => {
-      const { trpc } = fixture.client();
+      const { trpc } = fixture().client();
       const stats = await trpc.stats.summary.query({ topBinaries: 2 });
       assert.equal(stats.events, 9);
       assert.deepEqual(stats.byKind, {
@@ -120,13 +116,13 @@ export function describeApiQueries(store: string, postgresUrl: () => string | un
     });
 
     test('detection.list is empty until rules exist', async () => {
-      const { trpc } = fixture.client();
+      const { trpc } = fixture().client();
       assert.deepEqual(await trpc.detection.list.query({}), []);
     });
 
     test('a bad input is HTTP 400 whose message names the field', async () => {
       const response = await fetch(
-        `${fixture.server.url}/trpc/process.search?input=${encodeURIComponent(JSON.stringify({ limit: 0 }))}`,
+        `${fixture().server.url}/trpc/process.search?input=${encodeURIComponent(JSON.stringify({ limit: 0 }))}`,
       );
       assert.equal(response.status, 400);
       const body = (await response.json()) as {
@@ -136,7 +132,7 @@ export function describeApiQueries(store: string, postgresUrl: () => string | un
       assert.deepEqual(body.error.data.fields, ['limit']);
       assert.equal(body.error.data.stack, undefined, 'no server stack trace in the answer');
 
-      const { trpc } = fixture.client();
+      const { trpc } = fixture().client();
       await assert.rejects(
         trpc.event.list.query({ kinds: ['process_nonsense' as 'process_exec'] }),
         (error) => {

@@ -1,22 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startFixture, type ApiFixture } from './testing';
+import { describe, test } from 'node:test';
+import { fixtureForTests } from './testing';
 
 // book-process-lifecycle.jsonl: sh runs cat (exec .404, .410, exit .411) then nc, which
 // connects at .419 and closes at 57.724; every process exits by 57.726 (all 2022-02-01T18:01).
 export function describeStatsRange(store: string, postgresUrl: () => string | undefined): void {
   describe(`stats.summary over a time range (${store})`, () => {
-    let fixture: ApiFixture;
-    before(async () => {
-      fixture = await startFixture({
-        postgresUrl: postgresUrl(),
-        corpus: ['book-process-lifecycle.jsonl'],
-      });
-    });
-    after(() => fixture.close());
+    const fixture = fixtureForTests(() => ({
+      postgresUrl: postgresUrl(),
+      corpus: ['book-process-lifecycle.jsonl'],
+    }));
 
     test('counts only the events whose time is in the range, by kind, binary and node', async () => {
-      const { trpc } = fixture.client();
+      const { trpc } = fixture().client();
       const stats = await trpc.stats.summary.query({
         since: '2022-02-01T18:01:56.412Z',
         until: '2022-02-01T18:01:57.724Z',
@@ -37,7 +33,7 @@ export function describeStatsRange(store: string, postgresUrl: () => string | un
     });
 
     test('counts the executions started in the range, and nothing after the last event', async () => {
-      const { trpc } = fixture.client();
+      const { trpc } = fixture().client();
       const all = await trpc.stats.summary.query({});
       const from = await trpc.stats.summary.query({ since: '2022-02-01T18:01:56.405Z' });
       assert.equal(all.events, 9);
@@ -54,7 +50,7 @@ export function describeStatsRange(store: string, postgresUrl: () => string | un
     });
 
     test('a malformed bound is refused with the field named', async () => {
-      const { trpc } = fixture.client();
+      const { trpc } = fixture().client();
       await assert.rejects(trpc.stats.summary.query({ since: 'yesterday' }), /since/);
     });
   });

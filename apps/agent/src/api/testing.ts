@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { importInputs } from '../import/importer';
@@ -63,4 +64,20 @@ export async function startFixture(
       scratch.remove();
     },
   };
+}
+
+/**
+ * One fixture for the tests of the enclosing describe: started before them with the options
+ * `optionsOf` gives then (a PostgreSQL URL is known only once its server runs), closed after.
+ * The returned function gives the fixture inside a test.
+ */
+export function fixtureForTests(
+  optionsOf: () => Parameters<typeof startFixture>[0],
+): () => ApiFixture {
+  let fixture: ApiFixture;
+  before(async () => {
+    fixture = await startFixture(optionsOf());
+  });
+  after(() => fixture.close());
+  return () => fixture;
 }

@@ -3,6 +3,7 @@
  * databases of one throwaway PostgreSQL server. A suite asks for a fresh store by name and
  * gets the CLI arguments that name it (`--db FILE` or `--store URL`) and a way to open it.
  */
+import { after, before } from 'node:test';
 import pg from 'pg';
 import { openStore } from '../cli/options';
 import type { Store } from '../store/types';
@@ -77,4 +78,20 @@ export async function postgresTarget(): Promise<StoreTarget> {
       server.stop();
     },
   };
+}
+
+/**
+ * A PostgreSQL database for the tests of one file: its server started and the database
+ * created before them, the server stopped after. The returned function gives the database's
+ * URL once it exists.
+ */
+export function postgresDatabaseForTests(name: string): () => string | undefined {
+  let target: StoreTarget | undefined;
+  let url: string | undefined;
+  before(async () => {
+    target = await postgresTarget();
+    url = (await target.create(name))[1];
+  });
+  after(() => target?.stop());
+  return () => url;
 }
