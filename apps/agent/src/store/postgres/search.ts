@@ -8,6 +8,10 @@ import {
 import { toProcessNode, type ExecutionRow } from '../sqlite/process-rows';
 import type { StoredEvent } from '../types';
 import { eventConditions, type EventDialect } from '../shared/event-conditions';
+import {
+  processConditions as sharedProcessConditions,
+  type ProcessDialect,
+} from '../shared/process-conditions';
 import { likePattern, run, type Condition } from './sql';
 import { EXECUTION_COLUMNS, type PostgresTreeQueries } from './tree-queries';
 
@@ -28,75 +32,44 @@ function textCondition(column: 'binary' | 'arguments', text: string): Condition 
   return { sql: `e."${column}" ILIKE ? ESCAPE '\\'`, params: [likePattern(text)] };
 }
 
-/**
- * The WHERE conditions of a process search; every value is bound, never spliced. Keep in
- * step with processConditions of the SQLite store (sqlite/search.ts).
- */
-export function processConditions(filters: Omit<ValidProcessFilters, 'limit'>): Condition[] {
-  const where: Condition[] = [];
-  if (filters.binary) where.push(textCondition('binary', filters.binary));
-  if (filters.args) where.push(textCondition('arguments', filters.args));
-  if (filters.pid !== undefined) where.push({ sql: 'e.pid = ?', params: [filters.pid] });
-  if (filters.execId) where.push({ sql: 'e.exec_id = ?', params: [filters.execId] });
-  if (filters.node) where.push({ sql: 'e.node_name = ?', params: [filters.node] });
-  if (filters.namespace) where.push({ sql: 'e.pod_namespace = ?', params: [filters.namespace] });
-  if (filters.pod) {
-    where.push({ sql: `e.pod_name ILIKE ? ESCAPE '\\'`, params: [likePattern(filters.pod)] });
-  }
-  if (filters.container) {
-    const id = containerIdOf({ pod: { container: { id: filters.container } } }) ?? '';
-    where.push({
+/** PostgreSQL's forms of a process search's text, pod, container, workload and path tests. */
+const POSTGRES_PROCESSES: ProcessDialect = {
+  textMatch: textCondition,
+  podMatch: (pod) => ({ sql: `e.pod_name ILIKE ? ESCAPE '\\'`, params: [likePattern(pod)] }),
+  containerMatch(container) {
+    const id = containerIdOf({ pod: { container: { id: container } } }) ?? '';
+    return {
       // As in SQLite: a prefix of the stored id (without regard to ASCII case, as SQLite's
       // LIKE), or a stored prefix (docker) of the filter.
       sql: `(e.container_id ILIKE ? ESCAPE '\\'
         OR (length(e.container_id) >= 12 AND starts_with(?, e.container_id))
         OR (e.process_json::jsonb #>> '{pod,container,name}') = ?)`,
-      params: [`${id.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, id, filters.container],
-    });
-  }
-  if (filters.workload) {
-    where.push({
-      sql: `(e.process_json::jsonb #>> '{pod,workload}') = ?`,
-      params: [filters.workload],
-    });
-  }
-  if (filters.source) where.push({ sql: 's.name = ?', params: [filters.source] });
-  if (filters.ip) {
-    where.push({
-      sql: `(e.source_id, e.exec_id) IN (
-        SELECT source_id, exec_id FROM network_edges WHERE daddr = ?
-        UNION SELECT source_id, exec_id FROM network_edges WHERE saddr = ?)`,
-      params: [filters.ip, filters.ip],
-    });
-  }
-  if (filters.port !== undefined) {
-    where.push({
-      sql: `(e.source_id, e.exec_id) IN (
-        SELECT source_id, exec_id FROM network_edges WHERE dport = ?
-        UNION SELECT source_id, exec_id FROM network_edges WHERE sport = ?)`,
-      params: [filters.port, filters.port],
-    });
-  }
-  if (filters.path?.startsWith('/')) {
-    const prefix = pathPrefixCondition(filters.path, 'path');
-    where.push({
-      sql: `(e.source_id, e.exec_id) IN (SELECT source_id, exec_id FROM file_edges WHERE ${prefix.sql})`,
-      params: prefix.params,
-    });
-  } else if (filters.path) {
-    where.push({
+      params: [`${id.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, id, container],
+    };
+  },
+  workloadMatch: (workload) => ({
+    sql: `(e.process_json::jsonb #>> '{pod,workload}') = ?`,
+    params: [workload],
+  }),
+  pathMatch(path) {
+    if (path.startsWith('/')) {
+      const prefix = pathPrefixCondition(path, 'path');
+      return {
+        sql: `(e.source_id, e.exec_id) IN (SELECT source_id, exec_id FROM file_edges WHERE ${prefix.sql})`,
+        params: prefix.params,
+      };
+    }
+    return {
       sql: `(e.source_id, e.exec_id) IN (
         SELECT source_id, exec_id FROM file_edges WHERE path ILIKE ? ESCAPE '\\')`,
-      params: [likePattern(filters.path)],
-    });
-  }
-  if (filters.since) {
-    where.push({ sql: `coalesce(e.exit_time, '9999') >= ?`, params: [filters.since] });
-  }
-  if (filters.until) {
-    where.push({ sql: `coalesce(e.start_time, '') <= ?`, params: [filters.until] });
-  }
-  return where;
+      params: [likePattern(path)],
+    };
+  },
+};
+
+/** The WHERE conditions of a process search in PostgreSQL; see the shared processConditions. */
+export function processConditions(filters: Omit<ValidProcessFilters, 'limit'>): Condition[] {
+  return sharedProcessConditions(filters, POSTGRES_PROCESSES);
 }
 
 type SearchRow = ExecutionRow & {

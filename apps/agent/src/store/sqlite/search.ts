@@ -1,6 +1,10 @@
 import type Database from 'better-sqlite3';
 import { containerIdOf, type ProcessNode, type ValidProcessFilters } from '@proctrail/schema';
 import type { Condition } from '../shared/event-conditions';
+import {
+  processConditions as sharedProcessConditions,
+  type ProcessDialect,
+} from '../shared/process-conditions';
 import type { SqliteTreeQueries } from './tree-queries';
 import { EXECUTION_COLUMNS, toProcessNode, type ExecutionRow } from './process-rows';
 
@@ -41,67 +45,38 @@ function textCondition(column: 'binary' | 'arguments', text: string): Condition 
   return { sql: `e.${column} LIKE ? ESCAPE '\\'`, params: [likePattern(text)] };
 }
 
-/** The WHERE conditions of a process search; every value is bound, never spliced. */
-export function processConditions(filters: Omit<ValidProcessFilters, 'limit'>): Condition[] {
-  const where: Condition[] = [];
-  if (filters.binary) where.push(textCondition('binary', filters.binary));
-  if (filters.args) where.push(textCondition('arguments', filters.args));
-  if (filters.pid !== undefined) where.push({ sql: 'e.pid = ?', params: [filters.pid] });
-  if (filters.execId) where.push({ sql: 'e.exec_id = ?', params: [filters.execId] });
-  if (filters.node) where.push({ sql: 'e.node_name = ?', params: [filters.node] });
-  if (filters.namespace) where.push({ sql: 'e.pod_namespace = ?', params: [filters.namespace] });
-  if (filters.pod) {
-    where.push({ sql: `e.pod_name LIKE ? ESCAPE '\\'`, params: [likePattern(filters.pod)] });
-  }
-  if (filters.container) {
-    const id = bareContainerId(filters.container);
-    where.push({
+/** SQLite's forms of a process search's text, pod, container, workload and path tests. */
+const SQLITE_PROCESSES: ProcessDialect = {
+  textMatch: textCondition,
+  podMatch: (pod) => ({ sql: `e.pod_name LIKE ? ESCAPE '\\'`, params: [likePattern(pod)] }),
+  containerMatch(container) {
+    const id = bareContainerId(container);
+    return {
       // The filter is a prefix of the stored id, or (Tetragon's docker field keeps only the
       // first 31 digits) the stored prefix of at least 12 digits is one of the filter.
       sql: `(e.container_id LIKE ? ESCAPE '\\'
         OR (length(e.container_id) >= 12 AND substr(?, 1, length(e.container_id)) = e.container_id)
         OR json_extract(e.process_json, '$.pod.container.name') = ?)`,
-      params: [`${id.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, id, filters.container],
-    });
-  }
-  if (filters.workload) {
-    where.push({
-      sql: `json_extract(e.process_json, '$.pod.workload') = ?`,
-      params: [filters.workload],
-    });
-  }
-  if (filters.source) where.push({ sql: 's.name = ?', params: [filters.source] });
-  if (filters.ip) {
-    where.push({
-      sql: `(e.source_id, e.exec_id) IN (
-        SELECT source_id, exec_id FROM network_edges WHERE daddr = ?
-        UNION SELECT source_id, exec_id FROM network_edges WHERE saddr = ?)`,
-      params: [filters.ip, filters.ip],
-    });
-  }
-  if (filters.port !== undefined) {
-    where.push({
-      sql: `(e.source_id, e.exec_id) IN (
-        SELECT source_id, exec_id FROM network_edges WHERE dport = ?
-        UNION SELECT source_id, exec_id FROM network_edges WHERE sport = ?)`,
-      params: [filters.port, filters.port],
-    });
-  }
-  if (filters.path?.startsWith('/')) where.push(pathPrefixCondition(filters.path));
-  else if (filters.path) {
-    where.push({
+      params: [`${id.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, id, container],
+    };
+  },
+  workloadMatch: (workload) => ({
+    sql: `json_extract(e.process_json, '$.pod.workload') = ?`,
+    params: [workload],
+  }),
+  pathMatch(path) {
+    if (path.startsWith('/')) return pathPrefixCondition(path);
+    return {
       sql: `(e.source_id, e.exec_id) IN (
         SELECT source_id, exec_id FROM file_edges WHERE path LIKE ? ESCAPE '\\')`,
-      params: [likePattern(filters.path)],
-    });
-  }
-  // Alive at some moment of the range: started before its end, not exited before its start.
-  if (filters.since) {
-    where.push({ sql: `coalesce(e.exit_time, '9999') >= ?`, params: [filters.since] });
-  }
-  if (filters.until)
-    where.push({ sql: `coalesce(e.start_time, '') <= ?`, params: [filters.until] });
-  return where;
+      params: [likePattern(path)],
+    };
+  },
+};
+
+/** The WHERE conditions of a process search in SQLite; see the shared processConditions. */
+export function processConditions(filters: Omit<ValidProcessFilters, 'limit'>): Condition[] {
+  return sharedProcessConditions(filters, SQLITE_PROCESSES);
 }
 
 type SearchRow = ExecutionRow & {
