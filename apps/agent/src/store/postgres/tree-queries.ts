@@ -11,7 +11,8 @@ import {
   treeExecIds,
   type AncestryRow,
   type DescendantColumns,
-  type DescendantRow,
+  DescendantWalk,
+  type Descendants,
 } from '../shared/tree-assembly';
 import { run, runArrays } from './sql';
 
@@ -109,38 +110,18 @@ export class PostgresTreeQueries {
     execId: string,
     maxDepth: number,
     maxDescendants: number,
-  ): Promise<{ kept: DescendantRow[]; childCounts: Map<string, number>; uncounted: string[] }> {
-    const kept: DescendantRow[] = [];
-    const childCounts = new Map<string, number>();
-    let level = [execId];
-    for (let depth = 1; depth <= maxDepth && level.length > 0; depth++) {
-      const room = maxDescendants - kept.length;
-      if (room <= 0) break;
+  ): Promise<Descendants> {
+    const walk = new DescendantWalk(execId, maxDepth, maxDescendants);
+    for (let step = walk.next(); step; step = walk.next()) {
+      const { depth } = step;
       const rows = await runArrays<DescendantColumns>(this.pool, CHILDREN_SQL, [
-        level,
+        step.level,
         source.id,
-        room + 1,
+        step.limit,
       ]);
-      const children = rows.map((c) => descendantRow(source.name, depth, c));
-      const cut = children.length > room;
-      if (cut) children.length = room;
-      const complete = cut ? level.indexOf(children.at(-1)?.parentExecId ?? execId) : level.length;
-      for (const parent of level.slice(0, complete)) childCounts.set(parent, 0);
-      for (const child of children) {
-        const parent = child.parentExecId!;
-        if (childCounts.has(parent)) childCounts.set(parent, childCounts.get(parent)! + 1);
-      }
-      kept.push(...children);
-      if (cut) {
-        return {
-          kept,
-          childCounts,
-          uncounted: [...level.slice(complete), ...children.map((r) => r.execId)],
-        };
-      }
-      level = children.map((r) => r.execId);
+      walk.take(rows.map((c) => descendantRow(source.name, depth, c)));
     }
-    return { kept, childCounts, uncounted: level };
+    return walk.result();
   }
 
   private async childCounts(source: SourceInfo, ids: string[]): Promise<Map<string, number>> {

@@ -57,6 +57,78 @@ export function descendantRow(
   };
 }
 
+/** A walk's outcome: see DescendantWalk. */
+export interface Descendants {
+  kept: DescendantRow[];
+  /** Children in all, per process whose children were all read. */
+  childCounts: Map<string, number>;
+  /** Processes whose children were not all read: the store counts theirs. */
+  uncounted: string[];
+}
+
+/**
+ * Descendants breadth first (nearest first), so a size limit cuts the farthest ones; the
+ * children of each level in the order of their parents. The store reads each level that
+ * next() asks for and hands its rows to take(); every process whose children were all read
+ * gets its count of children here, the others are `uncounted`.
+ */
+export class DescendantWalk {
+  private readonly kept: DescendantRow[] = [];
+  private readonly childCounts = new Map<string, number>();
+  private level: string[];
+  private depth = 0;
+  private room = 0;
+  private uncounted: string[] | undefined;
+
+  constructor(
+    private readonly execId: string,
+    private readonly maxDepth: number,
+    private readonly maxDescendants: number,
+  ) {
+    this.level = [execId];
+  }
+
+  /**
+   * The parents whose children to read next, their depth, and how many rows to read at most
+   * (one more than there is room for tells whether the level was cut); undefined when done.
+   */
+  next(): { level: string[]; depth: number; limit: number } | undefined {
+    if (this.uncounted) return undefined;
+    const depth = this.depth + 1;
+    if (depth > this.maxDepth || this.level.length === 0) return undefined;
+    this.room = this.maxDescendants - this.kept.length;
+    if (this.room <= 0) return undefined;
+    this.depth = depth;
+    return { level: this.level, depth, limit: this.room + 1 };
+  }
+
+  /** Takes the rows read for the level next() gave, in their order. */
+  take(children: DescendantRow[]): void {
+    const { level, room } = this;
+    const cut = children.length > room;
+    if (cut) children.length = room;
+    // Parents before the last one read have all their children here; the rest are counted.
+    const complete = cut
+      ? level.indexOf(children.at(-1)?.parentExecId ?? this.execId)
+      : level.length;
+    for (const parent of level.slice(0, complete)) this.childCounts.set(parent, 0);
+    for (const child of children) {
+      const parent = child.parentExecId!;
+      if (this.childCounts.has(parent)) {
+        this.childCounts.set(parent, this.childCounts.get(parent)! + 1);
+      }
+    }
+    this.kept.push(...children);
+    if (cut) this.uncounted = [...level.slice(complete), ...children.map((r) => r.execId)];
+    else this.level = children.map((r) => r.execId);
+  }
+
+  result(): Descendants {
+    const { kept, childCounts } = this;
+    return { kept, childCounts, uncounted: this.uncounted ?? this.level };
+  }
+}
+
 /** The exec_ids whose network and file activity a tree shows: its ancestry and descendants. */
 export function treeExecIds(chain: AncestryRow[], kept: DescendantRow[]): string[] {
   return [...chain.filter((r) => r.execId).map((r) => r.execId), ...kept.map((r) => r.execId)];

@@ -11,7 +11,8 @@ import {
   treeExecIds,
   type AncestryRow,
   type DescendantColumns,
-  type DescendantRow,
+  DescendantWalk,
+  type Descendants,
 } from '../shared/tree-assembly';
 import { EXECUTION_COLUMNS } from './process-rows';
 
@@ -109,47 +110,20 @@ export class SqliteTreeQueries {
     return assembleTree({ sourceName: source.name, chain, kept, childCounts, network, files });
   }
 
-  /**
-   * Descendants breadth first (nearest first), so a size limit cuts the farthest ones; the
-   * children of each level in the order of their parents. Every process whose children were
-   * all read gets its count of children here; the others are `uncounted`.
-   */
+  /** Descendants level by level, as DescendantWalk asks for them. */
   private descendantsOf(
     source: SourceInfo,
     execId: string,
     maxDepth: number,
     maxDescendants: number,
-  ): { kept: DescendantRow[]; childCounts: Map<string, number>; uncounted: string[] } {
-    const kept: DescendantRow[] = [];
-    const childCounts = new Map<string, number>();
-    let level = [execId];
-    for (let depth = 1; depth <= maxDepth && level.length > 0; depth++) {
-      const room = maxDescendants - kept.length;
-      if (room <= 0) break;
-      // One row more than there is room for tells whether the level was cut.
-      const rows = this.children.all(JSON.stringify(level), source.id, room + 1);
-      const children = (rows as DescendantColumns[]).map((c) =>
-        descendantRow(source.name, depth, c),
-      );
-      const cut = children.length > room;
-      if (cut) children.length = room;
-      // Parents before the last one read have all their children here; the rest are counted.
-      const complete = cut ? level.indexOf(children.at(-1)?.parentExecId ?? execId) : level.length;
-      for (const parent of level.slice(0, complete)) childCounts.set(parent, 0);
-      for (const child of children) {
-        const parent = child.parentExecId!;
-        if (childCounts.has(parent)) childCounts.set(parent, childCounts.get(parent)! + 1);
-      }
-      kept.push(...children);
-      if (cut)
-        return {
-          kept,
-          childCounts,
-          uncounted: [...level.slice(complete), ...children.map((r) => r.execId)],
-        };
-      level = children.map((r) => r.execId);
+  ): Descendants {
+    const walk = new DescendantWalk(execId, maxDepth, maxDescendants);
+    for (let step = walk.next(); step; step = walk.next()) {
+      const { depth } = step;
+      const rows = this.children.all(JSON.stringify(step.level), source.id, step.limit);
+      walk.take((rows as DescendantColumns[]).map((c) => descendantRow(source.name, depth, c)));
     }
-    return { kept, childCounts, uncounted: level };
+    return walk.result();
   }
 
   private childCounts(source: SourceInfo, ids: string[]): Map<string, number> {
