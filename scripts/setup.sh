@@ -33,7 +33,17 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 # npm ci on a fresh clone; on a machine that already installed this exact lockfile, skip it.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages (better-sqlite3 compiles from source: about 2 minutes)"
-  npm ci --no-audit --no-fund
+  # The registry now and then drops a download (ECONNRESET) after npm's own retries: a connection
+  # hiccup should not fail a whole set-up, so the install is tried again, three times at most.
+  for attempt in 1 2 3; do
+    npm ci --no-audit --no-fund && break
+    if [ "$attempt" = 3 ]; then
+      echo "setup: npm ci failed three times; see the npm errors above" >&2
+      exit 1
+    fi
+    echo "setup: npm ci failed (attempt $attempt of 3); trying again in 10 s" >&2
+    sleep 10
+  done
 fi
 
 # BPF objects and the native binding; workspaces without native parts have no such script.
