@@ -15,6 +15,7 @@ import {
   type SoftwareLoad,
   type TetragonProcess,
 } from '@proctrail/schema';
+import { emptyWriteResult } from '../shared/write-result';
 import type { IngestItem, SoftwareLoadRow, SourceInfo, WriteResult } from '../types';
 import { SEEN_ANCESTOR, SEEN_EXEC, SEEN_PARENT, SEEN_SUBJECT } from '../sqlite/event-writer';
 import { fileEdgeValues, networkEdgeValues } from '../shared/edge-values';
@@ -243,14 +244,7 @@ async function writeBatch(
   source: SourceInfo,
   prepared: PreparedEvent[],
 ): Promise<WriteResult> {
-  const result: WriteResult = {
-    events: [],
-    stored: 0,
-    duplicates: 0,
-    byKind: {},
-    unattributed: 0,
-    collisions: [],
-  };
+  const result = emptyWriteResult();
   // While the server inserts the events, the batch's own work is done: what to read of the
   // executions, and the edge and inventory rows (their event ids filled in afterwards). One
   // statement at a time: pg deprecates queueing a second on a busy connection.

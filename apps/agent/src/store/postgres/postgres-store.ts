@@ -18,6 +18,7 @@ import {
 import type { Finding } from '../../detection/engine';
 import { StoreError } from '../errors';
 import { exportConditions } from '../shared/event-conditions';
+import { ORPHAN_START_TOLERANCE_NS } from '../shared/write-result';
 import type {
   IngestItem,
   SoftwareLoadRow,
@@ -36,8 +37,6 @@ import { checkout, inTransaction, run, SOURCE_LOCK_SPACE } from './sql';
 import { lastEvent, storeStats } from './stats-queries';
 import { PostgresTreeQueries } from './tree-queries';
 
-/** As the SQLite store: how far a start time may be from an orphan's to be its process. */
-const START_TIME_TOLERANCE_NS = 10_000_000n;
 /**
  * Connections one process opens at most: a write, the API's reads in parallel, an export.
  * Every node's agent holds this many, so a fleet of N nodes needs about 4 N of the server's
@@ -163,8 +162,8 @@ export class PostgresStore implements Store {
           [
             source.id,
             orphan.pid,
-            epochNsToTime(startNs - START_TIME_TOLERANCE_NS),
-            epochNsToTime(startNs + START_TIME_TOLERANCE_NS),
+            epochNsToTime(startNs - ORPHAN_START_TOLERANCE_NS),
+            epochNsToTime(startNs + ORPHAN_START_TOLERANCE_NS),
           ],
         );
         if (!match) continue;

@@ -5,7 +5,7 @@ import {
   type ValidEventFilters,
   type ValidProcessFilters,
 } from '@proctrail/schema';
-import { toProcessNode, type ExecutionRow } from '../sqlite/process-rows';
+import { toProcessNode, type SearchRow } from '../sqlite/process-rows';
 import type { StoredEvent } from '../types';
 import { eventConditions, type EventDialect } from '../shared/event-conditions';
 import {
@@ -71,12 +71,6 @@ const POSTGRES_PROCESSES: ProcessDialect = {
 export function processConditions(filters: Omit<ValidProcessFilters, 'limit'>): Condition[] {
   return sharedProcessConditions(filters, POSTGRES_PROCESSES);
 }
-
-type SearchRow = ExecutionRow & {
-  sourceId: number;
-  parentPid: number | null;
-  parentBinary: string | null;
-};
 
 export async function searchProcesses(
   pool: pg.Pool,

@@ -13,6 +13,7 @@ import {
   type ParsedEvent,
   type TetragonProcess,
 } from '@proctrail/schema';
+import { emptyWriteResult } from '../shared/write-result';
 import type { IngestItem, SourceInfo, WriteResult } from '../types';
 import { fileEdgeValues, networkEdgeValues } from '../shared/edge-values';
 import { DESCRIPTIVE_COLUMNS } from '../shared/execution-columns';
@@ -191,14 +192,7 @@ export class SqliteEventWriter {
   }
 
   private writeItems(source: SourceInfo, items: readonly IngestItem[]): WriteResult {
-    const result: WriteResult = {
-      events: [],
-      stored: 0,
-      duplicates: 0,
-      byKind: {},
-      unattributed: 0,
-      collisions: [],
-    };
+    const result = emptyWriteResult();
     for (const item of items) this.writeItem(source, item, result);
     this.flushSearchIndex();
     return result;

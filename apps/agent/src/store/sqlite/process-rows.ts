@@ -25,6 +25,13 @@ export interface ExecutionRow {
   endedUnseenAfter: string | null;
 }
 
+/** An execution as a process search reads it: with its source and its parent's pid and binary. */
+export type SearchRow = ExecutionRow & {
+  sourceId: number;
+  parentPid: number | null;
+  parentBinary: string | null;
+};
+
 export const EXECUTION_COLUMNS = `
   s.name AS sourceName, e.exec_id AS execId, e.parent_exec_id AS parentExecId,
   e.node_name AS nodeName, e.pid AS pid, e.binary AS binary, e.flags AS flags, e.seen AS seen,

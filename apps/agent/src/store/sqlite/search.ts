@@ -6,7 +6,7 @@ import {
   type ProcessDialect,
 } from '../shared/process-conditions';
 import type { SqliteTreeQueries } from './tree-queries';
-import { EXECUTION_COLUMNS, toProcessNode, type ExecutionRow } from './process-rows';
+import { EXECUTION_COLUMNS, toProcessNode, type SearchRow } from './process-rows';
 
 /** FTS5's trigram index answers substring patterns of at least three characters. */
 const TRIGRAM = 3;
@@ -78,12 +78,6 @@ const SQLITE_PROCESSES: ProcessDialect = {
 export function processConditions(filters: Omit<ValidProcessFilters, 'limit'>): Condition[] {
   return sharedProcessConditions(filters, SQLITE_PROCESSES);
 }
-
-type SearchRow = ExecutionRow & {
-  sourceId: number;
-  parentPid: number | null;
-  parentBinary: string | null;
-};
 
 export function searchProcesses(
   db: Database.Database,

@@ -18,6 +18,7 @@ import {
 } from '@proctrail/schema';
 import { StoreError } from '../errors';
 import { exportConditions } from '../shared/event-conditions';
+import { ORPHAN_START_TOLERANCE_NS } from '../shared/write-result';
 import type { Finding } from '../../detection/engine';
 import type {
   IngestItem,
@@ -37,9 +38,6 @@ import { eventsAfter, sourceNamed } from './event-queries';
 import { processConditions, searchProcesses } from './search';
 import { lastEvent, storeStats } from './stats-queries';
 import { SqliteTreeQueries } from './tree-queries';
-
-/** How far a start time may be from an exec_id-less event's to still be its process: 10 ms. */
-const START_TIME_TOLERANCE_NS = 10_000_000n;
 
 /**
  * The embedded store: one SQLite file in WAL mode (readers never wait for the writer),
@@ -134,8 +132,8 @@ export class SqliteStore implements Store {
         const match = candidates.get(
           source.id,
           orphan.pid,
-          epochNsToTime(startNs - START_TIME_TOLERANCE_NS),
-          epochNsToTime(startNs + START_TIME_TOLERANCE_NS),
+          epochNsToTime(startNs - ORPHAN_START_TOLERANCE_NS),
+          epochNsToTime(startNs + ORPHAN_START_TOLERANCE_NS),
         ) as { execId: string } | undefined;
         if (!match) continue;
         this.assignExecId(source, orphan, match.execId);
