@@ -15,6 +15,7 @@ import { PostgresStore } from '../src/store/postgres/postgres-store';
 import type { IngestItem } from '../src/store/types';
 import { startTestPostgres } from '../src/testing/postgres';
 import { syntheticEventLines } from './synthetic-events';
+import { timeTargetTree } from './tree-timing';
 
 const INGEST_EVENTS = 100_000;
 const INGEST_RUNS = 3;
@@ -130,17 +131,11 @@ try {
   const buildStart = performance.now();
   await buildTreeData(store.pool);
   const buildSeconds = (performance.now() - buildStart) / 1000;
-  const source = { id: 1, name: 'bench', kind: 'import' as const };
-  const timings: number[] = [];
-  let shown = 0;
-  for (let q = 0; q < QUERIES; q++) {
-    const start = performance.now();
-    const tree = await store.tree(source, 'target', { maxDescendants: 1000 });
-    timings.push(performance.now() - start);
-    if (tree?.ancestors.length !== ANCESTRY_DEPTH) throw new Error('wrong ancestry length');
-    shown = JSON.stringify(tree).split('"exec_id"').length - 1;
-  }
-  const ms = median(timings);
+  const { medianMs: ms, processesShown: shown } = await timeTargetTree(
+    store,
+    QUERIES,
+    ANCESTRY_DEPTH,
+  );
   reportBench({
     name: `PostgreSQL tree: ancestry 20 deep + 1,000 descendants`,
     value: Number(ms.toFixed(2)),

@@ -6,9 +6,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { median, reportBench } from '../../../scripts/bench-report';
+import { reportBench } from '../../../scripts/bench-report';
 import { indexPendingExecutions } from '../src/store/sqlite/event-writer';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store';
+import { timeTargetTree } from './tree-timing';
 
 const EXECUTIONS = 1_000_000;
 const ANCESTRY_DEPTH = 20;
@@ -62,18 +63,12 @@ try {
   const buildStart = performance.now();
   build(store);
   const buildSeconds = (performance.now() - buildStart) / 1000;
-  const source = { id: 1, name: 'bench', kind: 'import' as const };
 
-  const timings: number[] = [];
-  let shown = 0;
-  for (let q = 0; q < QUERIES; q++) {
-    const start = performance.now();
-    const tree = await store.tree(source, 'target', { maxDescendants: 1000 });
-    timings.push(performance.now() - start);
-    if (tree?.ancestors.length !== ANCESTRY_DEPTH) throw new Error('wrong ancestry length');
-    shown = JSON.stringify(tree).split('"exec_id"').length - 1;
-  }
-  const ms = median(timings);
+  const { medianMs: ms, processesShown: shown } = await timeTargetTree(
+    store,
+    QUERIES,
+    ANCESTRY_DEPTH,
+  );
   reportBench({
     name: 'tree: ancestry 20 deep + 1,000 descendants, 1M executions',
     value: Number(ms.toFixed(2)),
