@@ -319,7 +319,9 @@ describe('the dashboard against a real agent', { skip, timeout: 300_000 }, () =>
     const bash = spawn(
       'bash',
       ['-c', `cat /etc/passwd >/dev/null; /bin/echo ${marker} >/dev/null; true`, marker],
-      { stdio: 'ignore' },
+      // Without SHELL or HOME bash looks its user up in /etc/passwd, and that read would be
+      // drawn as bash's first child, ahead of cat: CI's environment may set neither.
+      { stdio: 'ignore', env: { ...process.env, SHELL: '/bin/bash', HOME: '/root' } },
     );
     assert.equal(await exitOf(bash), 0);
     const bashId = await execIdByArgs(agent!.url, marker, 'bash');
