@@ -21,6 +21,7 @@ import { SEEN_ANCESTOR, SEEN_EXEC, SEEN_PARENT, SEEN_SUBJECT } from '../sqlite/e
 import { fileEdgeValues, networkEdgeValues } from '../shared/edge-values';
 import { DESCRIPTIVE_COLUMNS } from '../shared/execution-columns';
 import { NO_EVENT_ID, softwareLoadValues } from '../shared/software-load-values';
+import { copyRows } from './copy';
 import { inTransaction, run } from './sql';
 
 /** executions.info_rank, as the SQLite writer ranks: a richer process object wins. */
@@ -51,34 +52,74 @@ type ExecutionState = Record<ExecutionColumn, unknown> & { exec_id: string };
  * events' order exactly as the SQLite writer's statements change it row by row, and written
  * back whole in one upsert. The write holds a transaction-level advisory lock on its source,
  * so no other writer of the same source changes these rows in between (other sources' rows
- * are never touched).
+ * are never touched). Each row is looked up through its own index, one probe per exec_id and
+ * per forked (parent, pid), however many rows the source has and whatever the statistics say:
+ * with the two lookups joined by OR in one WHERE, or a plain join, the planner read every
+ * execution of the source for each batch while the table's statistics lagged behind it
+ * (OFFSET 0 keeps it from turning the lateral lookups back into such a join).
  */
+const SELECTED_COLUMNS = EXECUTION_COLUMNS.map((c) => `e."${c}"`).join(', ');
 const SELECT_EXECUTIONS_SQL = `
-SELECT exec_id, ${EXECUTION_COLUMNS.map((c) => `"${c}"`).join(', ')}
-FROM executions
-WHERE source_id = ? AND (exec_id = ANY(?::text[])
-  OR ((parent_exec_id, pid) IN (SELECT * FROM unnest(?::text[], ?::int[])) AND exit_time IS NULL))`;
+SELECT e.exec_id, ${SELECTED_COLUMNS}
+FROM unnest(?::text[]) AS wanted(exec_id)
+CROSS JOIN LATERAL (
+  SELECT * FROM executions e WHERE e.source_id = ? AND e.exec_id = wanted.exec_id OFFSET 0
+) e
+UNION ALL
+SELECT e.exec_id, ${SELECTED_COLUMNS}
+FROM unnest(?::text[], ?::int[]) AS fork(parent_exec_id, pid)
+CROSS JOIN LATERAL (
+  SELECT * FROM executions e
+  WHERE e.source_id = ? AND e.parent_exec_id = fork.parent_exec_id AND e.pid = fork.pid
+    AND e.exit_time IS NULL OFFSET 0
+) e`;
 
 const QUOTED_COLUMNS = EXECUTION_COLUMNS.map((c) => `"${c}"`).join(', ');
-const INSERT_EXECUTIONS = `INSERT INTO executions (source_id, exec_id, ${QUOTED_COLUMNS})`;
-const UPSERT_EXECUTIONS = `ON CONFLICT (source_id, exec_id) DO UPDATE SET
-  ${EXECUTION_COLUMNS.map((c) => `"${c}" = excluded."${c}"`).join(',\n  ')}`;
 
 /**
- * Multi-row VALUES with one parameter per value: sending text parameters as they are cost
- * half of what unnest's arrays did (escaping ~900 bytes of JSON per event into an array
- * literal, and the server parsing it back). Rows go in the batch's order, so event ids rise
- * in it as SQLite's do.
+ * A batch's events, executions and edges go to the server by COPY (see copy.ts). Events and
+ * executions pass through a temporary table of the connection, emptied at commit, so that one
+ * INSERT ... SELECT can skip the duplicates or merge the rows; edges have no key to check and
+ * are copied straight into their tables. Rows are copied in the batch's order and inserted by
+ * it, so event ids rise in it as SQLite's do.
  */
+const STAGING_SQL = `
+CREATE TEMP TABLE IF NOT EXISTS incoming_events (
+  n integer, digest text, kind text, time text, node_name text, exec_id text, pid integer,
+  process_start_time text, raw text
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS incoming_executions ON COMMIT DELETE ROWS AS
+  SELECT 0 AS n, exec_id, ${QUOTED_COLUMNS} FROM executions WITH NO DATA`;
+
+const COPY_EVENTS = `COPY pg_temp.incoming_events (n, digest, kind, time, node_name, exec_id, pid,
+  process_start_time, raw) FROM STDIN`;
 const INSERT_EVENTS = `INSERT INTO events (source_id, digest, kind, time, node_name, exec_id, pid,
-  process_start_time, raw)`;
-const INSERT_EVENTS_END = 'ON CONFLICT DO NOTHING RETURNING id, digest';
+  process_start_time, raw)
+SELECT ?, digest, kind, time, node_name, exec_id, pid, process_start_time, raw
+FROM pg_temp.incoming_events ORDER BY n
+ON CONFLICT DO NOTHING RETURNING id, digest`;
 
-const INSERT_NETWORK = `INSERT INTO network_edges (source_id, event_id, exec_id, time, type,
-  family, protocol, saddr, sport, daddr, dport, cookie, bytes_sent, bytes_received, state)`;
+const COPY_EXECUTIONS = `COPY pg_temp.incoming_executions (n, exec_id, ${QUOTED_COLUMNS})
+  FROM STDIN`;
+const UPSERT_EXECUTIONS = `INSERT INTO executions (source_id, exec_id, ${QUOTED_COLUMNS})
+SELECT ?, exec_id, ${QUOTED_COLUMNS} FROM pg_temp.incoming_executions ORDER BY n
+ON CONFLICT (source_id, exec_id) DO UPDATE SET
+  ${EXECUTION_COLUMNS.map((c) => `"${c}" = excluded."${c}"`).join(',\n  ')}`;
 
-const INSERT_FILE = `INSERT INTO file_edges (source_id, event_id, exec_id, time, operation, path,
-  bytes, flags)`;
+const COPY_NETWORK = `COPY network_edges (source_id, event_id, exec_id, time, type, family,
+  protocol, saddr, sport, daddr, dport, cookie, bytes_sent, bytes_received, state) FROM STDIN`;
+
+const COPY_FILES = `COPY file_edges (source_id, event_id, exec_id, time, operation, path, bytes,
+  flags) FROM STDIN`;
+
+/** Connections whose temporary tables exist (a connection the pool drops takes them along). */
+const stagedClients = new WeakSet<pg.PoolClient>();
+
+async function ensureStaging(client: pg.PoolClient): Promise<void> {
+  if (stagedClients.has(client)) return;
+  await run(client, STAGING_SQL);
+  stagedClients.add(client);
+}
 
 /**
  * As SQLite's inventory writer: one row per (source, execution, role, path); a later load
@@ -245,6 +286,7 @@ async function writeBatch(
   prepared: PreparedEvent[],
 ): Promise<WriteResult> {
   const result = emptyWriteResult();
+  await ensureStaging(client);
   // While the server inserts the events, the batch's own work is done: what to read of the
   // executions, and the edge and inventory rows (their event ids filled in afterwards). One
   // statement at a time: pg deprecates queueing a second on a busy connection.
@@ -264,13 +306,13 @@ async function writeBatch(
   for (const { event, index, id } of stored) {
     executions.applyEvent(event, result);
     const rows = pending[index]!;
-    for (const row of rows.network) network.push([id, ...row]);
-    for (const row of rows.files) files.push([id, ...row]);
+    for (const row of rows.network) network.push([source.id, id, ...row]);
+    for (const row of rows.files) files.push([source.id, id, ...row]);
     if (rows.load) loads.push({ ...rows.load, eventId: id });
   }
   await executions.save(client, source);
-  await insertRows(client, INSERT_NETWORK, '', source.id, network);
-  await insertRows(client, INSERT_FILE, '', source.id, files);
+  await copyRows(client, COPY_NETWORK, network);
+  await copyRows(client, COPY_FILES, files);
   await upsertLoads(client, source, loads);
   return result;
 }
@@ -286,12 +328,11 @@ async function insertEvents(
   const firsts = new Map<string, PreparedEvent>();
   for (const event of prepared) if (!firsts.has(event.digest)) firsts.set(event.digest, event);
   const unique = [...firsts.values()];
-  const rows = await insertRows<{ id: number; digest: string }>(
+  await copyRows(
     client,
-    INSERT_EVENTS,
-    INSERT_EVENTS_END,
-    source.id,
-    unique.map((e) => [
+    COPY_EVENTS,
+    unique.map((e, n) => [
+      n,
       e.digest,
       e.item.parsed.kind,
       e.time,
@@ -302,6 +343,7 @@ async function insertEvents(
       e.canonical,
     ]),
   );
+  const rows = await run<{ id: number; digest: string }>(client, INSERT_EVENTS, [source.id]);
   const ids = new Map(rows.map((r) => [r.digest, r.id]));
   const stored: Array<{ event: PreparedEvent; index: number; id: number }> = [];
   prepared.forEach((event, index) => {
@@ -370,12 +412,14 @@ class ExecutionBatch {
     const batch = new ExecutionBatch();
     if (reads.ids.length === 0) return batch;
     const rows = await run<ExecutionState>(client, SELECT_EXECUTIONS_SQL, [
-      source.id,
       reads.ids,
+      source.id,
       reads.forkParents,
       reads.forkPids,
+      source.id,
     ]);
-    for (const row of rows) batch.index(row);
+    // A row both named and found by its parent and pid comes twice.
+    for (const row of rows) if (!batch.rows.has(row.exec_id)) batch.index(row);
     return batch;
   }
 
@@ -506,13 +550,12 @@ class ExecutionBatch {
     if (this.dirty.size === 0) return;
     // Rows in the order they were first written, so new rows get ids in that order.
     const rows = [...this.rows.values()].filter((row) => this.dirty.has(row));
-    await insertRows(
+    await copyRows(
       client,
-      INSERT_EXECUTIONS,
-      UPSERT_EXECUTIONS,
-      source.id,
-      rows.map((row) => [row.exec_id, ...EXECUTION_COLUMNS.map((column) => row[column])]),
+      COPY_EXECUTIONS,
+      rows.map((row, n) => [n, row.exec_id, ...EXECUTION_COLUMNS.map((column) => row[column])]),
     );
+    await run(client, UPSERT_EXECUTIONS, [source.id]);
   }
 }
 

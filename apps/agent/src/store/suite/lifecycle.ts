@@ -171,6 +171,49 @@ export function lifecycleSuite(target: () => StoreTarget): void {
     });
   });
 
+  test('tabs, newlines, carriage returns and backslashes in arguments and paths come back as written', async () => {
+    const store = await target().open(await target().create('escapes'));
+    try {
+      const source = await store.source('escapes', 'import');
+      const odd = 'a\tb\nc\rd\\e\\\\N \\N end';
+      const process: TetragonProcess = {
+        ...proc(14, at(1, 4)),
+        binary: `/bin/${odd}`,
+        arguments: odd,
+        cwd: `/srv/${odd}`,
+      };
+      const read = item({
+        process_kprobe: {
+          process,
+          function_name: 'security_file_permission',
+          args: [{ file_arg: { path: `/tmp/${odd}` } }, { int_arg: 4 }],
+        },
+        node_name: NODE,
+        time: at(1, 5),
+      });
+      assert.equal((await store.write(source, [exec(process), read])).stored, 2);
+
+      const tree = (await store.tree(source, process.exec_id!))!;
+      assert.equal(tree.process.binary, `/bin/${odd}`);
+      assert.equal(tree.process.arguments, odd);
+      assert.equal(tree.process.cwd, `/srv/${odd}`);
+      assert.deepEqual(
+        tree.process.files.map((f) => f.path),
+        [`/tmp/${odd}`],
+      );
+      const exported: string[] = [];
+      for await (const line of store.exportEvents({})) exported.push(line);
+      assert.deepEqual(exported, [JSON.stringify(exec(process).raw), JSON.stringify(read.raw)]);
+      const found = await store.search({ args: 'b\nc\rd\\e', limit: 10 });
+      assert.deepEqual(
+        found.map((p) => p.exec_id),
+        [process.exec_id],
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
   test('an event without a time is a duplicate by its digest alone, in a later batch too', async () => {
     const store = await target().open(await target().create('timeless'));
     try {
