@@ -22,6 +22,7 @@ import { fileEdgeValues, networkEdgeValues } from '../shared/edge-values';
 import { DESCRIPTIVE_COLUMNS } from '../shared/execution-columns';
 import { NO_EVENT_ID, softwareLoadValues } from '../shared/software-load-values';
 import { copyRows } from './copy';
+import type { EventPartitioning } from './partitioning';
 import { inTransaction, run } from './sql';
 
 /** executions.info_rank, as the SQLite writer ranks: a richer process object wins. */
@@ -97,6 +98,20 @@ const INSERT_EVENTS = `INSERT INTO events (source_id, digest, kind, time, node_n
   process_start_time, raw)
 SELECT ?, digest, kind, time, node_name, exec_id, pid, process_start_time, raw
 FROM pg_temp.incoming_events ORDER BY n
+ON CONFLICT DO NOTHING RETURNING id, digest`;
+
+/**
+ * A hypertable's time cannot be NULL: there the time-less events go to events_timeless, a
+ * table of its own (see partitioning.ts), which takes its ids from the events' sequence.
+ */
+const INSERT_TIMED_EVENTS = INSERT_EVENTS.replace(
+  'FROM pg_temp.incoming_events ORDER BY n',
+  'FROM pg_temp.incoming_events WHERE time IS NOT NULL ORDER BY n',
+);
+const INSERT_TIMELESS_EVENTS = `INSERT INTO events_timeless (source_id, digest, kind, time,
+  node_name, exec_id, pid, process_start_time, raw)
+SELECT ?, digest, kind, time, node_name, exec_id, pid, process_start_time, raw
+FROM pg_temp.incoming_events WHERE time IS NULL ORDER BY n
 ON CONFLICT DO NOTHING RETURNING id, digest`;
 
 const COPY_EXECUTIONS = `COPY pg_temp.incoming_executions (n, exec_id, ${QUOTED_COLUMNS})
@@ -201,7 +216,10 @@ export class PostgresEventWriter {
   /** Days whose event partition exists (made by proctrail_event_partition). */
   private readonly partitionDays = new Set<string>();
 
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly partitioning: EventPartitioning = 'declarative',
+  ) {}
 
   /** Forgets the partitions known to exist: retention may have dropped some. */
   forgetPartitions(): void {
@@ -213,7 +231,7 @@ export class PostgresEventWriter {
     await this.ensurePartitions(prepared);
     try {
       return await inTransaction(this.pool, source.id, (client) =>
-        writeBatch(client, source, prepared),
+        writeBatch(client, source, prepared, this.partitioning),
       );
     } catch (error) {
       // 23514: an event of a day whose partition another process's retention just dropped
@@ -221,7 +239,9 @@ export class PostgresEventWriter {
       if ((error as { cause?: { code?: string } }).cause?.code !== '23514') throw error;
       this.forgetPartitions();
       await this.ensurePartitions(prepared);
-      return inTransaction(this.pool, source.id, (client) => writeBatch(client, source, prepared));
+      return inTransaction(this.pool, source.id, (client) =>
+        writeBatch(client, source, prepared, this.partitioning),
+      );
     }
   }
 
@@ -284,13 +304,14 @@ async function writeBatch(
   client: pg.PoolClient,
   source: SourceInfo,
   prepared: PreparedEvent[],
+  partitioning: EventPartitioning,
 ): Promise<WriteResult> {
   const result = emptyWriteResult();
   await ensureStaging(client);
   // While the server inserts the events, the batch's own work is done: what to read of the
   // executions, and the edge and inventory rows (their event ids filled in afterwards). One
   // statement at a time: pg deprecates queueing a second on a busy connection.
-  const inserting = insertEvents(client, source, prepared, result);
+  const inserting = insertEvents(client, source, prepared, partitioning, result);
   const reads = ExecutionBatch.plan(prepared);
   const pending = prepared.map((event) => ({
     network: networkRowsOf(event),
@@ -322,6 +343,7 @@ async function insertEvents(
   client: pg.PoolClient,
   source: SourceInfo,
   prepared: PreparedEvent[],
+  partitioning: EventPartitioning,
   result: WriteResult,
 ): Promise<Array<{ event: PreparedEvent; index: number; id: number }>> {
   // A digest twice in one batch is a duplicate of the batch's own first copy.
@@ -343,7 +365,11 @@ async function insertEvents(
       e.canonical,
     ]),
   );
-  const rows = await run<{ id: number; digest: string }>(client, INSERT_EVENTS, [source.id]);
+  const inserted = (sql: string) => run<{ id: number; digest: string }>(client, sql, [source.id]);
+  const rows =
+    partitioning === 'hypertable'
+      ? [...(await inserted(INSERT_TIMED_EVENTS)), ...(await inserted(INSERT_TIMELESS_EVENTS))]
+      : await inserted(INSERT_EVENTS);
   const ids = new Map(rows.map((r) => [r.digest, r.id]));
   const stored: Array<{ event: PreparedEvent; index: number; id: number }> = [];
   prepared.forEach((event, index) => {

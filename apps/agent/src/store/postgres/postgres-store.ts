@@ -30,6 +30,7 @@ import type {
 } from '../types';
 import { PostgresDetectionQueries } from './detection-queries';
 import { PostgresEventWriter } from './event-writer';
+import { settleEventPartitioning, type EventPartitioning } from './partitioning';
 import { searchInventory } from './inventory-queries';
 import { pruneOlderThan, pruneToSize } from './retention';
 import { eventsAfter, processConditions, searchProcesses } from './search';
@@ -72,8 +73,12 @@ export class PostgresStore implements Store {
   private readonly trees: PostgresTreeQueries;
   private readonly detectionQueries: PostgresDetectionQueries;
 
-  private constructor(readonly pool: pg.Pool) {
-    this.writer = new PostgresEventWriter(pool);
+  private constructor(
+    readonly pool: pg.Pool,
+    /** How events are split by time: see partitioning.ts. */
+    readonly partitioning: EventPartitioning,
+  ) {
+    this.writer = new PostgresEventWriter(pool, partitioning);
     this.trees = new PostgresTreeQueries(pool);
     this.detectionQueries = new PostgresDetectionQueries(pool);
   }
@@ -104,9 +109,11 @@ export class PostgresStore implements Store {
         },
       );
     }
+    let partitioning: EventPartitioning;
     try {
       await client.query('SELECT pg_advisory_lock($1, $2)', [...MIGRATION_LOCK]);
       await migrate(drizzle(client), { migrationsFolder: postgresMigrationsFolder });
+      partitioning = await settleEventPartitioning(client);
       await client.query('SELECT pg_advisory_unlock($1, $2)', [...MIGRATION_LOCK]);
       client.release();
     } catch (error) {
@@ -118,7 +125,7 @@ export class PostgresStore implements Store {
         { cause: error },
       );
     }
-    return new PostgresStore(pool);
+    return new PostgresStore(pool, partitioning);
   }
 
   async source(name: string, kind: SourceInfo['kind']): Promise<SourceInfo> {
