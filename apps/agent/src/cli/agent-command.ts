@@ -156,7 +156,7 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
   const vulnerabilities = options.inventory
     ? loadAgentVulnerabilityRules(logger, options.vulnerabilities)
     : [];
-  const detections = options.detections
+  const detector = options.detections
     ? liveDetections({
         store,
         logger,
@@ -204,7 +204,7 @@ async function runAgent(options: AgentCommandOptions): Promise<number> {
       },
       onWritten: (_result, latencyMs) =>
         metrics.storeBatchSeconds.observe({ store: storeLocation(options).kind }, latencyMs / 1000),
-      onStored: detections?.onStored,
+      rules: detector,
     });
     const running = agent;
     const server = await startApiServer({

@@ -72,7 +72,7 @@ describe('detections on the real kernel', { skip }, () => {
       store,
       logger,
       nodeName: 'kernel-detect',
-      onStored: live.onStored,
+      rules: live,
     });
     const catcher = await loopbackCatcher();
     try {

@@ -93,6 +93,12 @@ export function storeAncestry(store: Store, source: SourceInfo): AncestryLookup 
   };
 }
 
+/** Which of the engine's rules and the extra finder look at an event. */
+interface Wanted {
+  byRules: boolean;
+  byFinder: boolean;
+}
+
 /** Runs the engine over each stored batch and stores what it finds. */
 export class Detector {
   constructor(
@@ -101,6 +107,7 @@ export class Detector {
     private readonly options: DetectorOptions = {},
   ) {}
 
+  /** Evaluates a stored batch and stores what it finds (in a transaction of its own). */
   async afterWrite(
     source: SourceInfo,
     items: readonly IngestItem[],
@@ -108,26 +115,82 @@ export class Detector {
     ancestry: AncestryLookup,
   ): Promise<Detection[]> {
     const findings: Finding[] = [];
-    for (const { item, event } of pairStored(items, result.events)) {
-      const process = subjectsOf(item.parsed).process;
-      if (!process?.exec_id) continue;
-      const wanted = this.engine.wants(item.parsed);
-      const alsoWanted = this.options.alsoFind?.wants(item.parsed) ?? false;
-      if (!wanted && !alsoWanted) continue;
-      const found = ancestry(item.parsed, process);
+    for (const stored of this.evaluated(items, result)) {
+      const found = ancestry(stored.item.parsed, stored.process);
       const chain = found instanceof Promise ? await found : undefined;
-      const engineEvent: EngineEvent = {
-        eventId: event.id,
-        parsed: item.parsed,
-        time: event.time ?? undefined,
-        ancestors: chain ? () => chain : (found as () => readonly TetragonProcess[]),
-      };
-      if (wanted) findings.push(...this.engine.evaluate(engineEvent));
-      if (alsoWanted) findings.push(...this.options.alsoFind!.find(engineEvent));
+      this.evaluate(
+        stored,
+        chain ? () => chain : (found as () => readonly TetragonProcess[]),
+        findings,
+      );
     }
     if (findings.length === 0) return [];
     const created = await this.store.saveDetections(source, findings);
-    if (created.length) this.options.onDetections?.(created);
+    this.stored(created);
     return created;
+  }
+
+  /**
+   * Evaluates a batch with an ancestry at hand (the live process cache), without waiting: made
+   * to run as Store.write's FindInBatch. What it returns is stored only if the batch commits:
+   * pass the detections stored to stored(), or the findings to discard() when it rolls back.
+   */
+  find(
+    items: readonly IngestItem[],
+    result: WriteResult,
+    ancestry: (process: TetragonProcess) => readonly TetragonProcess[],
+  ): Finding[] {
+    const findings: Finding[] = [];
+    // A process's events and its siblings' share one chain: walk it once per batch.
+    const chains = new Map<string, readonly TetragonProcess[]>();
+    const chainOf = (process: TetragonProcess) => {
+      const parentExecId = process.parent_exec_id;
+      if (!parentExecId) return ancestry(process);
+      let chain = chains.get(parentExecId);
+      if (!chain) chains.set(parentExecId, (chain = ancestry(process)));
+      return chain;
+    };
+    for (const stored of this.evaluated(items, result)) {
+      this.evaluate(stored, () => chainOf(stored.process), findings);
+    }
+    return findings;
+  }
+
+  /** Tells onDetections of detections stored for the first time. */
+  stored(created: Detection[]): void {
+    if (created.length) this.options.onDetections?.(created);
+  }
+
+  /** Findings of a batch that rolled back: a retry of the batch finds them again. */
+  discard(findings: readonly Finding[]): void {
+    this.engine.forget(findings);
+  }
+
+  /** The stored events of a batch that some rule or finder wants to see, with their process. */
+  private *evaluated(items: readonly IngestItem[], result: WriteResult) {
+    for (const { item, event } of pairStored(items, result.events)) {
+      const process = subjectsOf(item.parsed).process;
+      if (!process?.exec_id) continue;
+      const wanted: Wanted = {
+        byRules: this.engine.wants(item.parsed),
+        byFinder: this.options.alsoFind?.wants(item.parsed) ?? false,
+      };
+      if (wanted.byRules || wanted.byFinder) yield { item, event, process, wanted };
+    }
+  }
+
+  private evaluate(
+    { item, event, wanted }: { item: IngestItem; event: StoredEvent; wanted: Wanted },
+    ancestors: () => readonly TetragonProcess[],
+    findings: Finding[],
+  ): void {
+    const engineEvent: EngineEvent = {
+      eventId: event.id,
+      parsed: item.parsed,
+      time: event.time ?? undefined,
+      ancestors,
+    };
+    if (wanted.byRules) findings.push(...this.engine.evaluate(engineEvent));
+    if (wanted.byFinder) findings.push(...this.options.alsoFind!.find(engineEvent));
   }
 }

@@ -202,7 +202,7 @@ export class DetectionEngine {
     const { rule } = compiled;
     const execId = input.process.exec_id!;
     const dedupeKey = dedupeKeyOf(rule, input);
-    const key = `${rule.name}\u0000${execId}\u0000${dedupeKey}`;
+    const key = dedupeMemoryKey(rule.name, execId, dedupeKey);
     if (this.seen.has(key)) return undefined;
     this.remember(key);
     return {
@@ -229,6 +229,15 @@ export class DetectionEngine {
     if (this.seen.size >= 100_000) this.seen.clear();
     this.seen.add(key);
   }
+
+  /** Findings that were never stored (their transaction rolled back) may be found again. */
+  forget(findings: readonly Finding[]): void {
+    for (const f of findings) this.seen.delete(dedupeMemoryKey(f.rule, f.execId, f.dedupeKey));
+  }
+}
+
+function dedupeMemoryKey(rule: string, execId: string, dedupeKey: string): string {
+  return `${rule}\u0000${execId}\u0000${dedupeKey}`;
 }
 
 function dedupeKeyOf(rule: Rule, input: RuleInput): string {

@@ -1,7 +1,6 @@
 import type { Detection } from '@proctrail/schema';
 import type { Logger } from 'pino';
 import type { AgentMetrics } from '../metrics/metrics';
-import type { AgentOptions } from '../pipeline/agent';
 import type { Store } from '../store/types';
 import type { DetectionBus } from './detection-bus';
 import { Detector } from './detector';
@@ -30,12 +29,9 @@ export function announce(detections: Detection[], bus?: DetectionBus, metrics?: 
 /**
  * The agent's detections: rules loaded once at start (a rule with a problem is logged and
  * left out, the others run), evaluated on every stored batch with the process cache's
- * ancestry. Returns the Agent option that runs them.
+ * ancestry: the Agent's rules option.
  */
-export function liveDetections(options: LiveDetectionsOptions): {
-  detector: Detector;
-  onStored: NonNullable<AgentOptions['onStored']>;
-} {
+export function liveDetections(options: LiveDetectionsOptions): Detector {
   const logger = options.logger.child({ stage: 'detections' });
   const loaded = loadRulesDir(options.rulesDir);
   for (const problem of loaded.problems) {
@@ -53,17 +49,5 @@ export function liveDetections(options: LiveDetectionsOptions): {
       ? vulnerableLoadFinder(options.vulnerabilities)
       : undefined,
   });
-  return {
-    detector,
-    onStored: ({ source, items, result }, ancestry) => {
-      detector
-        .afterWrite(
-          source,
-          items,
-          result,
-          (_parsed, process) => () => ancestry(process.parent_exec_id),
-        )
-        .catch((error: Error) => logger.error({ err: error }, 'detection failed for a batch'));
-    },
-  };
+  return detector;
 }

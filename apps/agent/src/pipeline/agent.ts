@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { startSensor, type Sensor, type SensorCounters, type SensorRecord } from '@proctrail/bpf';
-import { toSortableTime, type TetragonProcess } from '@proctrail/schema';
+import { toSortableTime } from '@proctrail/schema';
 import type { Logger } from 'pino';
+import type { Detector } from '../detection/detector';
 import type { FileFactsCache } from '../inventory/facts-cache';
 import { InventoryTracker, type InventoryCounters } from '../inventory/inventory-tracker';
 import type { VulnerabilityRule } from '../inventory/vulnerability-rules';
@@ -10,6 +11,7 @@ import { ProcessCache } from '../process/process-cache';
 import type { CompiledPolicies } from '../policy/compile';
 import type { PodDirectory } from '../container/pod-directory';
 import type { IngestItem, SourceInfo, Store, WriteResult } from '../store/types';
+import type { BatchRules } from './batch-rules';
 import { EventBuilder } from './event-builder';
 import { restoredExecutions } from './restore';
 import { StoreBatcher, type StoredEventSink } from './store-batcher';
@@ -53,16 +55,13 @@ export interface AgentOptions {
   /** Told about every batch stored, with its latency: metrics. */
   onWritten?: (result: WriteResult, latencyMs: number) => void;
   /**
-   * Told about every batch stored, with the items it came from and the process cache's
-   * ancestry (parent first) of an exec_id: detection rules.
+   * Detection rules: they run on every batch before it commits, with the process cache's
+   * ancestry (parent first), and are told of the detections stored with it.
    */
-  onStored?: (
-    batch: { source: SourceInfo; items: readonly IngestItem[]; result: WriteResult },
-    ancestry: (parentExecId: string | undefined) => TetragonProcess[],
-  ) => void;
+  rules?: Pick<Detector, 'find' | 'discard' | 'stored'>;
 }
 
-/** Ancestors handed to onStored, at most. */
+/** Ancestors the rules are given, at most. */
 const ANCESTRY_LIMIT = 32;
 
 /** What the agent has done since it started. */
@@ -112,19 +111,30 @@ export class Agent {
     });
 
     const written = { stored: 0, storeFailures: 0 };
-    const onWritten = (result: WriteResult, latencyMs: number, batch: readonly IngestItem[]) => {
+    const onWritten = (result: WriteResult, latencyMs: number) => {
       written.stored += result.stored;
       options.sink?.publish(result.events);
       options.onWritten?.(result, latencyMs);
-      options.onStored?.({ source, items: batch, result }, (parentExecId) => {
-        const parent = cache.byId(parentExecId);
-        return parent ? [parent.process, ...cache.ancestorsOf(parent, ANCESTRY_LIMIT - 1)] : [];
-      });
+      options.rules?.stored(result.detections);
+    };
+    const rules: BatchRules | undefined = options.rules && {
+      find: (items, result) =>
+        options.rules!.find(items, result, (process) => {
+          const parent = cache.byId(process.parent_exec_id);
+          return parent ? [parent.process, ...cache.ancestorsOf(parent, ANCESTRY_LIMIT - 1)] : [];
+        }),
+      discard: (findings) => options.rules!.discard(findings),
     };
     const batcher = options.writeQueue
-      ? new WriteQueue(store, source, { ...options.writeQueue, onWritten, ...queueLog(logger) })
+      ? new WriteQueue(store, source, {
+          ...options.writeQueue,
+          onWritten,
+          rules,
+          ...queueLog(logger),
+        })
       : new StoreBatcher(store, source, {
           onWritten,
+          rules,
           onError: (error, dropped) => {
             written.storeFailures += dropped;
             logger.error({ err: error, dropped }, 'store write failed; batch dropped');

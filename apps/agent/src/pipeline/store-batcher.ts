@@ -1,12 +1,15 @@
 import type { IngestItem, SourceInfo, Store, StoredEvent, WriteResult } from '../store/types';
+import { writeBatchWithRules, type BatchRules } from './batch-rules';
 
 export interface StoreBatcherOptions {
   /** Events per transaction at most (see MAX_TRANSACTION_EVENTS). */
   maxTransactionEvents?: number;
-  /** Told about every batch written, with the items it was made of: live bus, metrics, rules. */
+  /** Told about every batch written, with the items it was made of: live bus, metrics. */
   onWritten?: (result: WriteResult, latencyMs: number, batch: readonly IngestItem[]) => void;
   /** Told when a write fails; the batch is dropped and counted, the agent keeps running. */
   onError?: (error: Error, dropped: number) => void;
+  /** Detection rules run on each batch before it commits. */
+  rules?: BatchRules;
 }
 
 /** Anything that takes the events just stored: the live bus. */
@@ -88,7 +91,7 @@ export class StoreBatcher {
   private async write(batch: IngestItem[]): Promise<void> {
     const start = performance.now();
     try {
-      const result = await this.store.write(this.source, batch);
+      const result = await writeBatchWithRules(this.store, this.source, batch, this.options.rules);
       this.options.onWritten?.(result, performance.now() - start, batch);
     } catch (error) {
       this.options.onError?.(error as Error, batch.length);

@@ -10,6 +10,7 @@ import {
 import { join } from 'node:path';
 import type { ParsedEvent, TetragonEvent } from '@proctrail/schema';
 import type { IngestItem, SourceInfo, Store, WriteResult } from '../store/types';
+import { writeBatchWithRules, type BatchRules } from './batch-rules';
 import { MAX_TRANSACTION_EVENTS } from './store-batcher';
 
 export interface WriteQueueBounds {
@@ -34,13 +35,15 @@ export interface WriteQueueBounds {
 }
 
 export interface WriteQueueOptions extends WriteQueueBounds {
-  /** Told about every batch written, with the items it was made of: live bus, metrics, rules. */
+  /** Told about every batch written, with the items it was made of: live bus, metrics. */
   onWritten?: (result: WriteResult, latencyMs: number, batch: readonly IngestItem[]) => void;
   /** Told when the store stops or starts taking writes, for the log. */
   onStoreDown?: (error: Error, backlog: WriteBacklog) => void;
   onStoreBack?: (backlog: WriteBacklog, downMs: number) => void;
   /** Told when events are dropped: the bound was reached, or the store refused a batch. */
   onDropped?: (reason: 'backlog_full' | 'store_rejected', count: number, error?: Error) => void;
+  /** Detection rules run on each batch before it commits. */
+  rules?: BatchRules;
 }
 
 /** What waits to be written, and what was lost. */
@@ -257,7 +260,7 @@ export class WriteQueue {
     const start = performance.now();
     let result: WriteResult;
     try {
-      result = await this.store.write(this.source, items);
+      result = await writeBatchWithRules(this.store, this.source, items, this.options.rules);
     } catch (error) {
       return this.failed(error as Error, batch.length);
     }

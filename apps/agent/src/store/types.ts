@@ -58,7 +58,17 @@ export interface WriteResult {
   unattributed: number;
   /** exec_ids named by two different exec events: two hosts with one node name, or a reboot. */
   collisions: string[];
+  /** Detections stored with the batch: what its rules (FindInBatch) found, less duplicates. */
+  detections: Detection[];
 }
+
+/**
+ * Rules run on a batch just written, before it commits: what they find is stored with the
+ * events that fired it, in the same transaction where the store can, so one commit serves both
+ * and an event is never stored without its detection. Must not wait on anything: it runs
+ * while the transaction is open.
+ */
+export type FindInBatch = (result: WriteResult) => readonly Finding[];
 
 export interface SourceInfo {
   id: number;
@@ -91,7 +101,11 @@ export type ProcessMatch = ProcessNode;
  */
 export interface Store {
   source(name: string, kind: SourceInfo['kind']): Promise<SourceInfo>;
-  write(source: SourceInfo, items: readonly IngestItem[]): Promise<WriteResult>;
+  write(
+    source: SourceInfo,
+    items: readonly IngestItem[],
+    findInBatch?: FindInBatch,
+  ): Promise<WriteResult>;
   /**
    * Gives exec_id-less events of a source the exec_id of the process with their pid and start.
    * Returns how many it attributed, and how many events of the source remain without one.

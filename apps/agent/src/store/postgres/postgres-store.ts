@@ -20,6 +20,7 @@ import { StoreError } from '../errors';
 import { exportConditions } from '../shared/event-conditions';
 import { ORPHAN_START_TOLERANCE_NS } from '../shared/write-result';
 import type {
+  FindInBatch,
   IngestItem,
   SoftwareLoadRow,
   SourceInfo,
@@ -137,8 +138,15 @@ export class PostgresStore implements Store {
     return (await this.sourceNamed(name))!;
   }
 
-  async write(source: SourceInfo, items: readonly IngestItem[]): Promise<WriteResult> {
-    return this.writer.write(source, items);
+  /** Here the batch's rules run once it has committed, and their detections commit apart. */
+  async write(
+    source: SourceInfo,
+    items: readonly IngestItem[],
+    findInBatch?: FindInBatch,
+  ): Promise<WriteResult> {
+    const result = await this.writer.write(source, items);
+    if (findInBatch) result.detections = await this.saveDetections(source, findInBatch(result));
+    return result;
   }
 
   async attributeOrphans(source: SourceInfo): Promise<{ attributed: number; remaining: number }> {

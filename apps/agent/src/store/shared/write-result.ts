@@ -8,5 +8,13 @@ export const ORPHAN_START_TOLERANCE_NS = 10_000_000n;
 
 /** What a batch changed before any of it is written. */
 export function emptyWriteResult(): WriteResult {
-  return { events: [], stored: 0, duplicates: 0, byKind: {}, unattributed: 0, collisions: [] };
+  return {
+    events: [],
+    stored: 0,
+    duplicates: 0,
+    byKind: {},
+    unattributed: 0,
+    collisions: [],
+    detections: [],
+  };
 }

@@ -22,12 +22,12 @@ const SELECT_DETECTIONS = `SELECT d.id, d.rule, d.severity, d.title, d.time, s.n
 
 /** Detections and the ancestry rules need, in SQLite. */
 export class SqliteDetectionQueries {
-  private readonly insert: Database.Statement;
+  private readonly insertRow: Database.Statement;
   private readonly chain: Database.Statement;
   private readonly execution: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
-    this.insert = db.prepare(
+    this.insertRow = db.prepare(
       `INSERT INTO detections (source_id, rule, severity, title, time, node_name, exec_id, pid,
          binary, dedupe_key, evidence_event_ids, ancestors, explanation)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -70,16 +70,19 @@ export class SqliteDetectionQueries {
   }
 
   save(source: SourceInfo, findings: readonly Finding[]): Detection[] {
+    return findings.length ? this.db.transaction(() => this.insert(source, findings))() : [];
+  }
+
+  /** Stores findings in the open transaction; returns those new to the store. */
+  insert(source: SourceInfo, findings: readonly Finding[]): Detection[] {
     const created: Detection[] = [];
-    this.db.transaction(() => {
-      for (const finding of findings) {
-        const time = finding.time ?? toSortableTime(new Date().toISOString())!;
-        const named = this.ownProcess(source, finding);
-        const result = this.insert.run(...detectionInsertValues(source, finding, time, named));
-        if (result.changes === 0) continue;
-        created.push(storedDetection(Number(result.lastInsertRowid), source, time, finding, named));
-      }
-    })();
+    for (const finding of findings) {
+      const time = finding.time ?? toSortableTime(new Date().toISOString())!;
+      const named = this.ownProcess(source, finding);
+      const result = this.insertRow.run(...detectionInsertValues(source, finding, time, named));
+      if (result.changes === 0) continue;
+      created.push(storedDetection(Number(result.lastInsertRowid), source, time, finding, named));
+    }
     return created;
   }
 

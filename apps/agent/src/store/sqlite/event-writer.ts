@@ -163,7 +163,11 @@ export class SqliteEventWriter {
   private readonly flushSearch: Database.Statement[];
   private readonly inventory: SqliteInventoryWriter;
   private readonly known = new Map<string, KnownExecution>();
-  private readonly writeBatch: (source: SourceInfo, items: readonly IngestItem[]) => WriteResult;
+  private readonly writeBatch: (
+    source: SourceInfo,
+    items: readonly IngestItem[],
+    beforeCommit: ((result: WriteResult) => void) | undefined,
+  ) => WriteResult;
 
   constructor(db: Database.Database) {
     this.insertEvent = db.prepare(INSERT_EVENT_SQL);
@@ -177,13 +181,22 @@ export class SqliteEventWriter {
     this.insertFile = db.prepare(INSERT_FILE_SQL);
     this.flushSearch = FLUSH_SEARCH_SQL.map((sql) => db.prepare(sql));
     this.inventory = new SqliteInventoryWriter(db);
-    this.writeBatch = db.transaction((source, items) => this.writeItems(source, items));
+    this.writeBatch = db.transaction((source, items, beforeCommit) => {
+      const result = this.writeItems(source, items);
+      beforeCommit?.(result);
+      return result;
+    });
     indexPendingExecutions(db);
   }
 
-  write(source: SourceInfo, items: readonly IngestItem[]): WriteResult {
+  /** Writes a batch in one transaction; beforeCommit may write more into it (detections). */
+  write(
+    source: SourceInfo,
+    items: readonly IngestItem[],
+    beforeCommit?: (result: WriteResult) => void,
+  ): WriteResult {
     try {
-      return this.writeBatch(source, items);
+      return this.writeBatch(source, items, beforeCommit);
     } catch (error) {
       // The batch rolled back: the cache may name rows that were never stored.
       this.known.clear();

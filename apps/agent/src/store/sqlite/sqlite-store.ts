@@ -21,6 +21,7 @@ import { exportConditions } from '../shared/event-conditions';
 import { ORPHAN_START_TOLERANCE_NS } from '../shared/write-result';
 import type { Finding } from '../../detection/engine';
 import type {
+  FindInBatch,
   IngestItem,
   SoftwareLoadRow,
   SourceInfo,
@@ -104,8 +105,19 @@ export class SqliteStore implements Store {
     return row as SourceInfo;
   }
 
-  async write(source: SourceInfo, items: readonly IngestItem[]): Promise<WriteResult> {
-    return this.writer.write(source, items);
+  async write(
+    source: SourceInfo,
+    items: readonly IngestItem[],
+    findInBatch?: FindInBatch,
+  ): Promise<WriteResult> {
+    return this.writer.write(
+      source,
+      items,
+      findInBatch &&
+        ((result) => {
+          result.detections = this.detectionQueries.insert(source, findInBatch(result));
+        }),
+    );
   }
 
   async attributeOrphans(source: SourceInfo): Promise<{ attributed: number; remaining: number }> {
