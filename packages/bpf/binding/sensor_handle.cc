@@ -337,24 +337,38 @@ Napi::Value SensorHandle::ReadCounters(const Napi::CallbackInfo &info) {
     return Napi::Buffer<uint8_t>::Copy(env, values.data(), values.size());
 }
 
-// setWatchPatterns(buffer): PT_WATCH_MAX pt_watch_pattern slots, encoded in TypeScript.
+// setWatchPatterns(buffer): PT_WATCH_MAX pt_watch_pattern slots, then one pt_watch_tops, encoded
+// in TypeScript. While the slots change, the tops say "any": an open is then matched against
+// the patterns, never dropped by a filter of the old or the new list.
 Napi::Value SensorHandle::SetWatchPatterns(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     constexpr size_t kSlot = sizeof(struct pt_watch_pattern);
+    constexpr size_t kBytes = PT_WATCH_MAX * kSlot + sizeof(struct pt_watch_tops);
     if (info.Length() < 1 || !info[0].IsBuffer() ||
-        info[0].As<Napi::Buffer<uint8_t>>().Length() != PT_WATCH_MAX * kSlot) {
-        throw Napi::TypeError::New(env, "patterns must be a Buffer of " +
-                                            std::to_string(PT_WATCH_MAX * kSlot) + " bytes");
+        info[0].As<Napi::Buffer<uint8_t>>().Length() != kBytes) {
+        throw Napi::TypeError::New(env, "patterns must be a Buffer of " + std::to_string(kBytes) +
+                                            " bytes");
     }
     if (!loaded_) {
         throw Napi::Error::New(env, "setWatchPatterns: the sensor is not loaded");
     }
     const uint8_t *data = info[0].As<Napi::Buffer<uint8_t>>().Data();
     struct bpf_map *map = RequireMap(env, object_, "watch_patterns");
+    struct bpf_map *tops = RequireMap(env, object_, "watch_tops");
+    __u32 zero = 0;
+    struct pt_watch_tops any = {};
+    any.any = 1;
+    if (bpf_map__update_elem(tops, &zero, sizeof(zero), &any, sizeof(any), BPF_ANY)) {
+        throw MakeBpfError(env, "setWatchPatterns tops", errno);
+    }
     for (__u32 slot = 0; slot < PT_WATCH_MAX; slot++) {
         if (bpf_map__update_elem(map, &slot, sizeof(slot), data + slot * kSlot, kSlot, BPF_ANY)) {
             throw MakeBpfError(env, "setWatchPatterns slot " + std::to_string(slot), errno);
         }
+    }
+    if (bpf_map__update_elem(tops, &zero, sizeof(zero), data + PT_WATCH_MAX * kSlot,
+                             sizeof(struct pt_watch_tops), BPF_ANY)) {
+        throw MakeBpfError(env, "setWatchPatterns tops", errno);
     }
     return env.Undefined();
 }

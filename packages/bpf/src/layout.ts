@@ -97,6 +97,10 @@ export const layouts = {
     size: 136,
     fields: { len: 0, reserved: 4, text: 8 },
   },
+  pt_watch_tops: {
+    size: 40,
+    fields: { bloom: 0, any: 32, reserved: 36 },
+  },
   pt_config: {
     size: 16,
     fields: { self_tgid: 0, argv_limit: 4, hooks: 8, reserved: 12 },
@@ -188,6 +192,7 @@ export const constants = {
   PT_FLAG_LIBRARY: 1 << 9,
   PT_WATCH_MAX: 32,
   PT_WATCH_TEXT_MAX: 128,
+  PT_WATCH_TOP_BYTES: 16,
   PT_PATH_MAX: 4096,
   PT_ARGS_MAX: 16384,
   PT_HOOK_NETWORK: 1 << 0,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IoRecord, OpenRecord, SensorRecord } from './records';
@@ -55,6 +55,44 @@ test(
     } finally {
       sensor.stop();
       rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'the first-component filter judges the opened path, not the name given, and passes a wildcard first component',
+  { skip, timeout: 60_000 },
+  async () => {
+    // Watched files under a top-level directory of their own; opened through a symlink in /tmp,
+    // whose first component ("tmp") no pattern has.
+    const top = mkdtempSync('/proctrail-top-');
+    const links = mkdtempSync(join(tmpdir(), 'proctrail-links-'));
+    writeFileSync(join(top, 'secret'), 'x');
+    writeFileSync(join(top, 'other'), 'x');
+    symlinkSync(join(top, 'secret'), join(links, 'secret'));
+    symlinkSync(join(top, 'other'), join(links, 'other'));
+    const sensor = await startSensor({ hooks: { network: false } });
+    const records = collect(sensor);
+
+    try {
+      sensor.setWatchedPaths([`${top}/secret`]);
+      const first = await run(`exec cat ${links}/secret ${links}/other`);
+      sensor.setWatchedPaths(['/*/other']);
+      const second = await run(`exec cat ${links}/secret ${links}/other`);
+      await sensor.settle();
+
+      assert.deepEqual(
+        opensOf(records, first).map((r) => r.path),
+        [`${top}/secret`],
+      );
+      assert.deepEqual(
+        opensOf(records, second).map((r) => r.path),
+        [`${top}/other`],
+      );
+    } finally {
+      sensor.stop();
+      rmSync(top, { recursive: true, force: true });
+      rmSync(links, { recursive: true, force: true });
     }
   },
 );

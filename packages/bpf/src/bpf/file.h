@@ -4,6 +4,8 @@
  *
  * open: the syscall's exit gives the fd; fd -> struct file -> path walked in the kernel is the
  * path actually opened (symlinks and relative names resolved), matched against watch_patterns.
+ * Before the walk, the path's first component (found by following dentry pointers, no name
+ * copied) is checked against the patterns' first components (watch_tops): most opens stop there.
  * A failed open has no file: its absolute name, as given, is matched instead. The name and the
  * flags are read at exit from the syscall's argument registers, which the syscall leaves as they
  * were: no state is kept between entry and exit.
@@ -58,36 +60,20 @@ static __always_inline __u32 openat2_flags(__u64 how_ptr) {
 }
 
 /* The path of the opened file, walked from its dentry; [start, end) in path_scratch. */
-static __always_inline bool opened_path(__s32 fd, __u32 *start, __u32 *end, __u64 *file_cookie) {
+static __always_inline bool opened_path(struct file *file, __u32 *start, __u32 *end) {
     struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-    struct file *file = file_of_fd(fd);
     struct path root = BPF_CORE_READ(task, fs, root);
     struct path path;
     bool truncated = false;
     long pos;
 
-    if (!file)
-        return false;
     path = BPF_CORE_READ(file, f_path);
     pos = walk_path(&path, &root, &truncated);
     if (pos < 0 || truncated)
         return false;
     *start = pos;
     *end = PT_PATH_MAX;
-    *file_cookie = (__u64)file;
     return true;
-}
-
-/* Before reading the whole name of a failed open: its first bytes, against the patterns'. A
- * name shorter than that, at the end of a page, may fail this read: then the whole name. */
-static __always_inline bool requested_lead_may_match(__u64 filename) {
-    __u64 lead = 0;
-
-    if (bpf_probe_read_user(&lead, sizeof(lead), (void *)filename))
-        return true;
-    if ((lead & 0xff) != '/')
-        return false;
-    return lead_may_match(lead);
 }
 
 /* A failed open has no file: its name as given, when absolute. */
@@ -155,34 +141,51 @@ static __always_inline void unwatch_fd(struct fd_key *key) {
         __sync_fetch_and_sub(&watched_fd_count, 1);
 }
 
-/* Exit of open, openat and openat2: the arguments are still in the registers. `watched`: the
- * file family is on; `loads`: the library family is on (at least one is). */
+/*
+ * Exit of open, openat and openat2: the arguments are still in the registers. `watched`: the
+ * file family is on; `loads`: the library family is on (at least one is).
+ *
+ * Most opens (a compiler's headers, a build's sources) are neither libraries nor watched: the
+ * quick tests on the name's last bytes and the path's first component drop them before a path
+ * is built, which costs a helper call per component.
+ */
 static __always_inline void finish_open(__u64 filename, __u32 flags, long ret, bool watched,
                                         bool loads) {
     __s32 result = (__s32)ret;
-    __u64 file_cookie = 0;
+    struct file *file = NULL;
     __u32 start = 0, end = 0;
+    bool library, watch;
+    __u64 lead = 0;
 
     if (is_self(bpf_get_current_pid_tgid() >> 32))
         return;
-    if (result >= 0 && !opened_path(result, &start, &end, &file_cookie))
-        return;
-    if (result >= 0 && loads && is_library_path(start, end)) {
-        send_open(flags, result, start, end, file_cookie, PT_FLAG_LIBRARY);
+    if (result < 0) {
+        if (!watched || !requested_top_may_match(filename, &lead) || !lead_may_match(lead))
+            return;
+        if (!requested_path(filename, &start, &end) || !path_is_watched(start, end))
+            return;
+        send_open(flags, result, start, end, 0, 0);
         return;
     }
-    if (!watched)
+
+    file = file_of_fd(result);
+    if (!file)
         return;
-    if (result < 0 && !requested_lead_may_match(filename))
+    library = loads && name_may_be_library(file);
+    watch = watched && file_top_may_match(file);
+    if (!library && !watch)
         return;
-    if (result < 0 && !requested_path(filename, &start, &end))
+    if (!opened_path(file, &start, &end))
         return;
-    if (!path_is_watched(start, end))
+    if (library && is_library_path(start, end)) {
+        send_open(flags, result, start, end, (__u64)file, PT_FLAG_LIBRARY);
+        return;
+    }
+    if (!watch || !path_is_watched(start, end))
         return;
 
-    send_open(flags, result, start, end, file_cookie, 0);
-    if (result >= 0)
-        watch_fd(result, file_cookie);
+    send_open(flags, result, start, end, (__u64)file, 0);
+    watch_fd(result, (__u64)file);
 }
 
 static __always_inline void forget_fd(__s32 fd) {

@@ -11,6 +11,7 @@
 #define PROCTRAIL_MATCH_H
 
 #include "common.h"
+#include "path.h"
 
 /* pt_watch_pattern.reserved bits, set by user space (src/watch.ts). */
 #define PT_WATCH_PREFIX 1
@@ -150,6 +151,83 @@ static __always_inline bool lead_may_match(__u64 lead) {
     if (bpf_loop(PT_WATCH_MAX, lead_step, &c, 0) < 0)
         return true;
     return c.possible;
+}
+
+/* The patterns' first components (records.h), written by user space with watch_patterns. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct pt_watch_tops);
+} watch_tops SEC(".maps");
+
+#define PT_FNV_OFFSET 2166136261u
+#define PT_FNV_PRIME 16777619u
+
+/* Whether a path whose first component is `top` (its first bytes, `len` its whole length) may
+ * match a pattern; keep the hash in sync with src/watch.ts. */
+static __always_inline bool top_may_match(const char top[PT_WATCH_TOP_BYTES], __u32 len) {
+    __u32 zero = 0;
+    struct pt_watch_tops *tops = bpf_map_lookup_elem(&watch_tops, &zero);
+    __u32 hash = PT_FNV_OFFSET;
+    __u32 bit;
+
+    if (!tops)
+        return true;
+    if (tops->any)
+        return true;
+    hash = (hash ^ (len > PT_WATCH_TOP_BYTES ? PT_WATCH_TOP_BYTES + 1 : len)) * PT_FNV_PRIME;
+    for (int k = 0; k < PT_WATCH_TOP_BYTES; k++) {
+        if (k >= len)
+            break;
+        hash = (hash ^ (__u8)top[k]) * PT_FNV_PRIME;
+    }
+    /* murmur3's finalizer: FNV alone left "usr" and "home" on one bit. */
+    hash ^= hash >> 16;
+    hash *= 0x85ebca6bu;
+    hash ^= hash >> 13;
+    hash *= 0xc2b2ae35u;
+    hash ^= hash >> 16;
+    bit = hash & 0xff;
+    if (!(tops->bloom[(bit >> 6) & 3] & (1ULL << (bit & 63))))
+        return false;
+    bit = (hash >> 8) & 0xff;
+    return tops->bloom[(bit >> 6) & 3] & (1ULL << (bit & 63));
+}
+
+/* The same for an opened file, whose first component is found by walking its dentries. */
+static __always_inline bool file_top_may_match(struct file *file) {
+    char top[PT_WATCH_TOP_BYTES] = {};
+    const unsigned char *name = NULL;
+    __u32 len = 0;
+
+    if (!top_component(file, &name, &len))
+        return true;
+    if (len && bpf_probe_read_kernel(top, sizeof(top), name))
+        return true;
+    return top_may_match(top, len);
+}
+
+/*
+ * The same for a name as given to open (a failed open has no file), read from user memory:
+ * false for a relative name, which a failed open is never matched by. `lead`: the name's first
+ * 8 bytes, for lead_may_match.
+ */
+static __always_inline bool requested_top_may_match(__u64 filename, __u64 *lead) {
+    char head[PT_WATCH_TOP_BYTES + 8] = {};
+    __u32 len = 0;
+
+    if (bpf_probe_read_user_str(head, sizeof(head), (void *)filename) <= 0)
+        return false;
+    if (head[0] != '/')
+        return false;
+    for (int k = 1; k <= PT_WATCH_TOP_BYTES + 1; k++) {
+        if (head[k] == '/' || head[k] == 0)
+            break;
+        len++;
+    }
+    __builtin_memcpy(lead, head, sizeof(*lead));
+    return top_may_match(&head[1], len);
 }
 
 static __always_inline bool path_is_watched(__u32 start, __u32 end) {

@@ -164,6 +164,21 @@ struct pt_watch_pattern {
     char text[PT_WATCH_TEXT_MAX];
 };
 
+/*
+ * The first components of the watched patterns, as a Bloom filter: an open whose path's first
+ * component is not in it cannot match any pattern, and is dropped before its path is built.
+ * A component's hash: FNV-1a (32 bits) of its length, capped at PT_WATCH_TOP_BYTES + 1, then of
+ * its first PT_WATCH_TOP_BYTES bytes at most, then murmur3's finalizer; its bits 0-7 and 8-15
+ * are the component's two bits among bloom's 256.
+ * `any`: some pattern's first component has a '*' (or is empty), so every path may match.
+ */
+#define PT_WATCH_TOP_BYTES 16
+struct pt_watch_tops {
+    __u64 bloom[4];
+    __u32 any;
+    __u32 reserved;
+};
+
 /* pt_config.hooks: the syscall hook families turned on. */
 #define PT_HOOK_NETWORK (1 << 0)
 #define PT_HOOK_FILES (1 << 1)
