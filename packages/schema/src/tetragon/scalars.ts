@@ -30,8 +30,13 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * and the round trip was a tenth of the import's time.
  */
 export function isRfc3339(text: string): boolean {
+  return matchRfc3339(text) !== null;
+}
+
+/** RFC3339's match of `text` when it names a real moment (see isRfc3339), else null. */
+export function matchRfc3339(text: string): RegExpExecArray | null {
   const match = RFC3339.exec(text);
-  return match !== null && isRealMoment(match[1]!, match[2]!);
+  return match !== null && isRealMoment(match[1]!, match[2]!) ? match : null;
 }
 
 /** `date` is YYYY-MM-DD and `clock` HH:MM:SS, both already matched by RFC3339. */

@@ -1,4 +1,4 @@
-import { isRfc3339, RFC3339 } from './scalars';
+import { matchRfc3339 } from './scalars';
 
 /**
  * Turns an RFC 3339 timestamp into the fixed-width UTC form `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
@@ -7,9 +7,11 @@ import { isRfc3339, RFC3339 } from './scalars';
  * Returns undefined when the text is not RFC 3339.
  */
 export function toSortableTime(text: string): string | undefined {
-  const match = isRfc3339(text) ? RFC3339.exec(text) : null;
+  const match = matchRfc3339(text);
   if (!match) return undefined;
   const [, date, clock, fraction = '', zone] = match;
+  // Already in the sortable form, as Tetragon and the agent write times: nothing to rebuild.
+  if (zone === 'Z' && fraction.length === 9 && text[10] === 'T') return text;
   const nanos = fraction.padEnd(9, '0');
   if (zone!.toUpperCase() === 'Z') return `${date}T${clock}.${nanos}Z`;
 
