@@ -14,7 +14,7 @@ import {
   DescendantWalk,
   type Descendants,
 } from '../shared/tree-assembly';
-import { run, runArrays } from './sql';
+import { numbered, queryError } from './sql';
 
 /** The executions columns the queries read, named as ExecutionRow names them. */
 export const EXECUTION_COLUMNS = `
@@ -65,17 +65,39 @@ LEFT JOIN sources s ON s.id = e.source_id
 ORDER BY chain.depth`;
 
 /**
- * One level's children in the order of the level's exec_ids, then of their rows (the order
- * SQLite's nested loop over its parent index gives), `LIMIT` at most.
+ * The descendant walk in one round trip: proctrail_descendants (migration 0002) reads level
+ * after level in the server exactly as DescendantWalk asks for them (children in the order of
+ * their parents, then of their rows; one more than there is room for) and returns each row
+ * with its depth. The walk of the benchmark's tree took six statements, each planned anew.
  */
-const CHILDREN_SQL = `
-SELECT e.exec_id, e.parent_exec_id, e.node_name, e.pid, e."binary", e.flags,
-  e.seen, e.process_json, e.exit_time, e.exit_status, e.exit_signal, e.ended_unseen_after
-FROM unnest(?::text[]) WITH ORDINALITY AS level(exec_id, n)
-JOIN executions e ON e.source_id = ? AND e.parent_exec_id = level.exec_id
-WHERE e.exec_id <> e.parent_exec_id
-ORDER BY level.n, e.id
-LIMIT ?`;
+const DESCENDANTS_SQL = `
+SELECT depth, exec_id, parent_exec_id, node_name, pid, "binary", flags, seen, process_json,
+  exit_time, exit_status, exit_signal, ended_unseen_after
+FROM proctrail_descendants(?, ?, ?, ?)`;
+
+/**
+ * Runs one of the tree's statements by name: each connection parses and plans it once and
+ * then runs that plan again, where every tree planned its statements anew (about a
+ * millisecond each for those that take the tree's thousand exec_ids).
+ */
+async function prepared<Row extends object>(
+  pool: pg.Pool,
+  name: string,
+  sql: string,
+  params: unknown[],
+  rowMode?: 'array',
+): Promise<Row[]> {
+  const text = numbered(sql);
+  try {
+    const config = { name, text, values: params };
+    const result = rowMode
+      ? await pool.query<Row & unknown[]>({ ...config, rowMode })
+      : await pool.query<Row>(config);
+    return result.rows;
+  } catch (error) {
+    throw queryError(error, text);
+  }
+}
 
 /** Process trees in PostgreSQL, built as SqliteTreeQueries builds them (keep in step). */
 export class PostgresTreeQueries {
@@ -86,12 +108,20 @@ export class PostgresTreeQueries {
     execId: string,
     options: TreeOptions = {},
   ): Promise<ProcessTree | undefined> {
-    const chain = await run<AncestryRow>(this.pool, ANCESTRY_SQL, [execId, source.id, source.id]);
-    if (chain.length === 0 || chain[0]!.execId === null) return undefined;
-
     const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
     const maxDescendants = options.maxDescendants ?? DEFAULT_MAX_DESCENDANTS;
-    const descendants = await this.descendantsOf(source, execId, maxDepth, maxDescendants);
+    // The ancestry and the descendants do not depend on each other: each goes on its own
+    // connection, so the tree waits for the longer of the two rather than their sum. An
+    // unknown process costs one empty walk.
+    const [chain, descendants] = await Promise.all([
+      prepared<AncestryRow>(this.pool, 'proctrail_tree_ancestry', ANCESTRY_SQL, [
+        execId,
+        source.id,
+        source.id,
+      ]),
+      this.descendantsOf(source, execId, maxDepth, maxDescendants),
+    ]);
+    if (chain.length === 0 || chain[0]!.execId === null) return undefined;
     const { kept } = descendants;
 
     const ids = treeExecIds(chain, kept);
@@ -104,48 +134,65 @@ export class PostgresTreeQueries {
     return assembleTree({ sourceName: source.name, chain, kept, childCounts, network, files });
   }
 
-  /** See SqliteTreeQueries.descendantsOf. */
+  /**
+   * See SqliteTreeQueries.descendantsOf: the same walk, its levels read by the server and
+   * handed to DescendantWalk here level by level.
+   */
   private async descendantsOf(
     source: SourceInfo,
     execId: string,
     maxDepth: number,
     maxDescendants: number,
   ): Promise<Descendants> {
+    const rows = await prepared<[number, ...DescendantColumns]>(
+      this.pool,
+      'proctrail_tree_descendants',
+      DESCENDANTS_SQL,
+      [source.id, execId, maxDepth, maxDescendants],
+      'array',
+    );
+    const byDepth = new Map<number, DescendantColumns[]>();
+    for (const [depth, ...columns] of rows) {
+      const level = byDepth.get(depth);
+      if (level) level.push(columns);
+      else byDepth.set(depth, [columns]);
+    }
     const walk = new DescendantWalk(execId, maxDepth, maxDescendants);
     for (let step = walk.next(); step; step = walk.next()) {
       const { depth } = step;
-      const rows = await runArrays<DescendantColumns>(this.pool, CHILDREN_SQL, [
-        step.level,
-        source.id,
-        step.limit,
-      ]);
-      walk.take(rows.map((c) => descendantRow(source.name, depth, c)));
+      walk.take((byDepth.get(depth) ?? []).map((c) => descendantRow(source.name, depth, c)));
     }
     return walk.result();
   }
 
   private async childCounts(source: SourceInfo, ids: string[]): Promise<Map<string, number>> {
     if (ids.length === 0) return new Map();
-    const rows = await run<{ id: string; n: number }>(this.pool, CHILD_COUNTS_SQL, [
-      source.id,
-      ids,
-    ]);
+    const rows = await prepared<{ id: string; n: number }>(
+      this.pool,
+      'proctrail_tree_child_counts',
+      CHILD_COUNTS_SQL,
+      [source.id, ids],
+    );
     return new Map(rows.map((r) => [r.id, r.n]));
   }
 
   async networkOf(sourceId: number, ids: string[]): Promise<Map<string, ProcessNetworkEdge[]>> {
-    const rows = await run<ProcessNetworkEdge & { execId: string }>(this.pool, NETWORK_SQL, [
-      sourceId,
-      ids,
-    ]);
+    const rows = await prepared<ProcessNetworkEdge & { execId: string }>(
+      this.pool,
+      'proctrail_tree_network',
+      NETWORK_SQL,
+      [sourceId, ids],
+    );
     return groupByExec(rows);
   }
 
   async filesOf(sourceId: number, ids: string[]): Promise<Map<string, ProcessFileEdge[]>> {
-    const rows = await run<ProcessFileEdge & { execId: string }>(this.pool, FILES_SQL, [
-      sourceId,
-      ids,
-    ]);
+    const rows = await prepared<ProcessFileEdge & { execId: string }>(
+      this.pool,
+      'proctrail_tree_files',
+      FILES_SQL,
+      [sourceId, ids],
+    );
     return groupByExec(rows);
   }
 }
