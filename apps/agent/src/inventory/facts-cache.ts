@@ -65,7 +65,11 @@ export class FileFactsCache {
       if (recent && nowMs - recent.atMs < IDENTITY_TRUSTED_MS) return this.hit(recent.identity);
       let identity: string;
       try {
-        identity = identityOf(statSync(path, { bigint: true }));
+        // A short-lived process is often gone before its exec is handled: its /proc alias is
+        // then missing, which without throwIfNoEntry costs an exception with a stack each time.
+        const stats = statSync(path, { bigint: true, throwIfNoEntry: false });
+        if (!stats) continue;
+        identity = identityOf(stats);
       } catch {
         continue;
       }
