@@ -208,7 +208,7 @@ interface LoadRow {
 
 /**
  * Writes batches of events into PostgreSQL, one transaction per batch and a handful of
- * statements per batch (multi-row inserts through unnest), with the SQLite writer's
+ * statements per batch (COPY, then one INSERT ... SELECT per table), with the SQLite writer's
  * semantics: each event once per source, executions merged by richness in the events' order,
  * exits, replaced images, edges and inventory rows.
  */

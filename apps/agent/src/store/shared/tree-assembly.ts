@@ -209,13 +209,16 @@ export function groupByExec<T extends { execId: string }>(
   rows: T[],
 ): Map<string, Omit<T, 'execId'>[]> {
   const byExec = new Map<string, Omit<T, 'execId'>[]>();
-  for (const { execId, ...edge } of rows) {
-    for (const key of Object.keys(edge) as Array<keyof typeof edge>) {
-      if (edge[key] === null) delete edge[key];
+  for (const row of rows) {
+    // Copied field by field rather than deleting the NULL ones: a delete turns each of a
+    // thousand edges into a slow dictionary-mode object.
+    const edge: Record<string, unknown> = {};
+    for (const key in row) {
+      if (key !== 'execId' && row[key] !== null) edge[key] = row[key];
     }
-    const list = byExec.get(execId);
-    if (list) list.push(edge);
-    else byExec.set(execId, [edge]);
+    const list = byExec.get(row.execId);
+    if (list) list.push(edge as Omit<T, 'execId'>);
+    else byExec.set(row.execId, [edge as Omit<T, 'execId'>]);
   }
   return byExec;
 }
