@@ -308,24 +308,37 @@ async function writeBatch(
 ): Promise<WriteResult> {
   const result = emptyWriteResult();
   await ensureStaging(client);
-  // While the server inserts the events, the batch's own work is done: what to read of the
-  // executions, and the edge and inventory rows (their event ids filled in afterwards). One
-  // statement at a time: pg deprecates queueing a second on a busy connection.
-  const inserting = insertEvents(client, source, prepared, partitioning, result);
   const reads = ExecutionBatch.plan(prepared);
+  let executions = await ExecutionBatch.read(client, source, reads);
+  const unique = await copyEvents(client, prepared);
+
+  // The events' INSERT, the batch's longest statement, is on its way. While the server runs
+  // it, the batch's own work is done here: the edge and inventory rows (their event ids filled
+  // in afterwards), and the executions merged as if every event were new, which on a live host
+  // they nearly always are. If some were duplicates (an import read twice), the merge is done
+  // again from a fresh read, over the stored events only. One statement at a time: pg
+  // deprecates queueing a second on a busy connection.
+  const inserting = insertCopiedEvents(client, source, partitioning);
   const pending = prepared.map((event) => ({
     network: networkRowsOf(event),
     files: fileRowsOf(event),
     load: loadOf(event),
   }));
-  const stored = await inserting;
-  const executions = await ExecutionBatch.read(client, source, reads);
+  const guessed = emptyWriteResult();
+  for (const event of unique) executions.applyEvent(event, guessed);
+  const stored = storedEvents(source, prepared, unique, await inserting, result);
+  if (stored.length === unique.length && stored.every((s, i) => s.event === unique[i])) {
+    result.unattributed += guessed.unattributed;
+    result.collisions.push(...guessed.collisions);
+  } else {
+    executions = await ExecutionBatch.read(client, source, reads);
+    for (const { event } of stored) executions.applyEvent(event, result);
+  }
 
   const loads: LoadRow[] = [];
   const network: unknown[][] = [];
   const files: unknown[][] = [];
-  for (const { event, index, id } of stored) {
-    executions.applyEvent(event, result);
+  for (const { index, id } of stored) {
     const rows = pending[index]!;
     for (const row of rows.network) network.push([source.id, id, ...row]);
     for (const row of rows.files) files.push([source.id, id, ...row]);
@@ -338,15 +351,14 @@ async function writeBatch(
   return result;
 }
 
-/** Inserts the batch's events; returns those stored (not duplicates), in order, with ids. */
-async function insertEvents(
+/**
+ * Copies the batch's events into the connection's staging table, each digest once (a digest
+ * twice in one batch is a duplicate of the batch's own first copy); returns those copied.
+ */
+async function copyEvents(
   client: pg.PoolClient,
-  source: SourceInfo,
   prepared: PreparedEvent[],
-  partitioning: EventPartitioning,
-  result: WriteResult,
-): Promise<Array<{ event: PreparedEvent; index: number; id: number }>> {
-  // A digest twice in one batch is a duplicate of the batch's own first copy.
+): Promise<PreparedEvent[]> {
   const firsts = new Map<string, PreparedEvent>();
   for (const event of prepared) if (!firsts.has(event.digest)) firsts.set(event.digest, event);
   const unique = [...firsts.values()];
@@ -365,15 +377,33 @@ async function insertEvents(
       e.canonical,
     ]),
   );
+  return unique;
+}
+
+/** Inserts the staged events that are not stored yet; returns their ids by digest. */
+async function insertCopiedEvents(
+  client: pg.PoolClient,
+  source: SourceInfo,
+  partitioning: EventPartitioning,
+): Promise<Array<{ id: number; digest: string }>> {
   const inserted = (sql: string) => run<{ id: number; digest: string }>(client, sql, [source.id]);
-  const rows =
-    partitioning === 'hypertable'
-      ? [...(await inserted(INSERT_TIMED_EVENTS)), ...(await inserted(INSERT_TIMELESS_EVENTS))]
-      : await inserted(INSERT_EVENTS);
+  if (partitioning !== 'hypertable') return inserted(INSERT_EVENTS);
+  return [...(await inserted(INSERT_TIMED_EVENTS)), ...(await inserted(INSERT_TIMELESS_EVENTS))];
+}
+
+/** The batch's events that were stored (not duplicates), in id order, counted in `result`. */
+function storedEvents(
+  source: SourceInfo,
+  prepared: PreparedEvent[],
+  unique: PreparedEvent[],
+  rows: Array<{ id: number; digest: string }>,
+  result: WriteResult,
+): Array<{ event: PreparedEvent; index: number; id: number }> {
   const ids = new Map(rows.map((r) => [r.digest, r.id]));
+  const firsts = new Set(unique);
   const stored: Array<{ event: PreparedEvent; index: number; id: number }> = [];
   prepared.forEach((event, index) => {
-    const id = firsts.get(event.digest) === event ? ids.get(event.digest) : undefined;
+    const id = firsts.has(event) ? ids.get(event.digest) : undefined;
     if (id === undefined) result.duplicates++;
     else stored.push({ event, index, id });
   });
