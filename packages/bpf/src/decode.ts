@@ -10,6 +10,7 @@ import type {
   Endpoint,
   ExecRecord,
   ExitRecord,
+  FileIdentity,
   ForkRecord,
   IoRecord,
   LoadRecord,
@@ -31,6 +32,7 @@ const T = layouts.pt_tuple.fields;
 const O = layouts.pt_open.fields;
 const I = layouts.pt_io.fields;
 const N = layouts.pt_enforce.fields;
+const D = layouts.pt_file_id.fields;
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -105,6 +107,34 @@ function decodeStdio(r: RecordView, offset: number): StdioInfo {
   return info;
 }
 
+/**
+ * The kernel encodes a device as major << 20 | minor; stat(2) as glibc's makedev() does (what
+ * Node's Stats.dev holds): the low 8 bits of the minor, then 12 bits of the major, then the
+ * rest of the minor.
+ */
+function statDevice(kernelDevice: number): bigint {
+  const major = BigInt(kernelDevice >>> 20);
+  const minor = BigInt(kernelDevice & 0xfffff);
+  return (
+    ((major & 0xfffff000n) << 32n) |
+    ((major & 0xfffn) << 8n) |
+    ((minor & 0xffffff00n) << 12n) |
+    (minor & 0xffn)
+  );
+}
+
+function decodeFileIdentity(r: RecordView, offset: number): FileIdentity | undefined {
+  const inode = u64(r, offset + D.ino);
+  if (inode === 0n) return undefined;
+  const seconds = r.view.getBigInt64(r.at + offset + D.mtime_sec, true);
+  return {
+    device: statDevice(u32(r, offset + D.dev)),
+    inode,
+    mtimeNs: seconds * 1_000_000_000n + BigInt(u32(r, offset + D.mtime_nsec)),
+    size: u64(r, offset + D.size),
+  };
+}
+
 function decodeExec(r: RecordView, base: RecordBase): ExecRecord {
   const lengths = [E.path_len, E.filename_len, E.args_len, E.cwd_len, E.cgroup_len].map((f) =>
     u16(r, f),
@@ -128,7 +158,7 @@ function decodeExec(r: RecordView, base: RecordBase): ExecRecord {
   const f = base.flags;
   const stdioSize = layouts.pt_stdio.size;
 
-  return {
+  const record: ExecRecord = {
     kind: 'exec',
     ...base,
     ppid: u32(r, E.ppid),
@@ -176,6 +206,9 @@ function decodeExec(r: RecordView, base: RecordBase): ExecRecord {
     },
     partial: (f & constants.PT_FLAG_PARTIAL) !== 0,
   };
+  const binaryIdentity = decodeFileIdentity(r, E.binary_id);
+  if (binaryIdentity) record.binaryIdentity = binaryIdentity;
+  return record;
 }
 
 function decodeFork(r: RecordView, base: RecordBase): ForkRecord {
@@ -239,12 +272,15 @@ function decodeOpen(r: RecordView, base: RecordBase): OpenRecord | LoadRecord {
     throw new RangeError(`open record of ${r.size} bytes is shorter than its path`);
   }
   if (base.flags & constants.PT_FLAG_LIBRARY) {
-    return {
+    const load: LoadRecord = {
       kind: 'load',
       ...base,
       path: text(r, layouts.pt_open.size, pathLength),
       fileCookie: u64(r, O.file_cookie),
     };
+    const identity = decodeFileIdentity(r, O.file_id);
+    if (identity) load.identity = identity;
+    return load;
   }
   return {
     kind: 'open',

@@ -19,8 +19,12 @@ export const layouts = {
     size: 24,
     fields: { is_socket: 0, protocol: 1, family: 2, peer_port: 4, local_port: 6, peer_addr: 8 },
   },
+  pt_file_id: {
+    size: 32,
+    fields: { ino: 0, mtime_sec: 8, size: 16, dev: 24, mtime_nsec: 28 },
+  },
   pt_exec: {
-    size: 216,
+    size: 248,
     fields: {
       header: 0,
       ppid: 24,
@@ -51,6 +55,7 @@ export const layouts = {
       cgroup_len: 140,
       reserved: 142,
       stdio: 144,
+      binary_id: 216,
     },
   },
   pt_fork: {
@@ -86,8 +91,16 @@ export const layouts = {
     },
   },
   pt_open: {
-    size: 48,
-    fields: { header: 0, result: 24, flags: 28, file_cookie: 32, path_len: 40, reserved: 42 },
+    size: 80,
+    fields: {
+      header: 0,
+      result: 24,
+      flags: 28,
+      file_cookie: 32,
+      path_len: 40,
+      reserved: 42,
+      file_id: 48,
+    },
   },
   pt_io: {
     size: 48,

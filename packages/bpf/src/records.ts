@@ -23,6 +23,18 @@ export interface StdioInfo {
   peer?: { address: string; port: number; localPort: number };
 }
 
+/**
+ * A file's identity as the kernel saw it when the record was made, from the inode in hand:
+ * what stat(2) of that file would say (`device` in stat's st_dev encoding), without a stat.
+ */
+export interface FileIdentity {
+  device: bigint;
+  inode: bigint;
+  /** Modification time in nanoseconds since the epoch. */
+  mtimeNs: bigint;
+  size: bigint;
+}
+
 export interface ExecRecord extends RecordBase {
   kind: 'exec';
   ppid: number;
@@ -63,6 +75,8 @@ export interface ExecRecord extends RecordBase {
   truncated: { binary: boolean; filename: boolean; argv: boolean; cwd: boolean; cgroup: boolean };
   /** A kernel helper failed while the record was built: some fields are empty or zero. */
   partial: boolean;
+  /** The executable file's identity; absent when the kernel could not read it. */
+  binaryIdentity?: FileIdentity;
 }
 
 /** A new process (threads are not reported). The base fields name the parent. */
@@ -136,6 +150,8 @@ export interface LoadRecord extends RecordBase {
   path: string;
   /** The struct file address of the open. */
   fileCookie: bigint;
+  /** The opened file's identity; absent when the kernel could not read it. */
+  identity?: FileIdentity;
 }
 
 export interface IoRecord extends RecordBase {

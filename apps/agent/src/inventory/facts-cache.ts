@@ -79,6 +79,38 @@ export class FileFactsCache {
     return undefined;
   }
 
+  /**
+   * The facts of the file whose identity the kernel read from its inode (an exec's binary, a
+   * loaded library): no stat, no open.
+   */
+  known(identity: string): FileFacts | undefined {
+    return this.hit(identity);
+  }
+
+  /**
+   * The facts of the file the kernel identified as `identity`, hashed in the queue (opened
+   * through the first of `paths` that can be) unless already known. Files of one identity
+   * are hashed once, however many ask while it is queued. The facts are remembered under the
+   * kernel's identity too when the file read had the same modification time and size: a file
+   * system whose stat shows another device or inode than the inode's own (overlayfs, btrfs
+   * subvolumes) then still hits next time; a file rewritten meanwhile is not remembered under
+   * the identity of what was run.
+   */
+  describeIdentified(
+    identity: string,
+    paths: readonly string[],
+    namedAs: string,
+  ): Promise<FileFacts> {
+    const known = this.hit(identity);
+    if (known) return Promise.resolve(known);
+    return this.hashInQueue(identity, paths, namedAs).then((facts) => {
+      if (facts.identity !== identity && sameStamp(facts.identity, identity)) {
+        this.remember(facts, identity);
+      }
+      return facts;
+    });
+  }
+
   private rememberIdentity(path: string, identity: string, atMs: number): void {
     if (this.recentIdentity.size >= REMEMBERED_PATHS_MAX) this.recentIdentity.clear();
     this.recentIdentity.set(path, { identity, atMs });
@@ -156,13 +188,20 @@ export class FileFactsCache {
     return done;
   }
 
-  private remember(facts: FileFacts): void {
-    this.byIdentity.delete(facts.identity);
-    this.byIdentity.set(facts.identity, facts);
+  private remember(facts: FileFacts, identity: string = facts.identity): void {
+    this.byIdentity.delete(identity);
+    this.byIdentity.set(identity, facts);
     while (this.byIdentity.size > this.maxEntries) {
       this.byIdentity.delete(this.byIdentity.keys().next().value!);
     }
   }
+}
+
+/** Whether two identities ("device:inode:mtimeNs:size") have one modification time and size. */
+function sameStamp(a: string, b: string): boolean {
+  return (
+    a.slice(a.indexOf(':', a.indexOf(':') + 1)) === b.slice(b.indexOf(':', b.indexOf(':') + 1))
+  );
 }
 
 async function readFirst(paths: readonly string[], namedAs: string): Promise<FileFacts> {

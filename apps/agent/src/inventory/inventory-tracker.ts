@@ -2,9 +2,13 @@
  * The software inventory's part of the live pipeline: hashes of executed binaries and the
  * libraries processes load.
  *
- * - Exec events get `process.binary_hash` at once when the binary's identity is cached (one
- *   stat). Otherwise the binary is hashed in the facts queue and the hash arrives as a
+ * - Exec events get `process.binary_hash` at once when the binary's identity is cached.
+ *   Otherwise the binary is hashed in the facts queue and the hash arrives as a
  *   process_loader event with role "executable"; later events of that process carry it too.
+ * - Identities (device, inode, modification time, size) come from the sensor's records, read
+ *   by the kernel from the inode it exec'd or opened: a build's thousands of execs and loads
+ *   of files already hashed cost no system call at all. Only a record without one (the
+ *   kernel could not read it) costs a stat, of /proc/<pid>/exe or of the library's path.
  * - Library loads, once per (execution, path), become inventory rows (Store.writeSoftwareLoads)
  *   with the file's hash, build-id, version facts and the advisories of the vulnerable-version
  *   rules it matches. Why rows, not an event per load: a build starts thousands of short
@@ -14,16 +18,16 @@
  *   `loaderEvents: 'all'` every load does, as Tetragon's loader sensor reports them.
  * Files are read through /proc/<pid>/exe and, for a process in another mount namespace,
  * /proc/<pid>/root while the process lives (the file it ran even when deleted or a memfd),
- * else by path. Identity checks are one stat on the agent's thread; hashing is queued.
+ * else by path. Hashing is queued.
  */
 import { readlinkSync } from 'node:fs';
-import type { LoadRecord } from '@proctrail/bpf';
+import type { FileIdentity, LoadRecord } from '@proctrail/bpf';
 import type { TetragonProcess } from '@proctrail/schema';
 import type { EventBuilder } from '../pipeline/event-builder';
 import type { CachedExecution, ProcessCache } from '../process/process-cache';
 import type { IngestItem, SoftwareLoadRow } from '../store/types';
 import { FileFactsCache } from './facts-cache';
-import { FileFactsError, type FileFacts } from './file-facts';
+import { FileFactsError, identityOf, type FileFacts } from './file-facts';
 import { softwareOf, type SoftwareFacts } from './software';
 import { vulnerabilitiesOf, type VulnerabilityRule } from './vulnerability-rules';
 
@@ -103,20 +107,26 @@ export class InventoryTracker {
     }
   }
 
-  /** Gives this batch's exec events their binary's hash, or queues the binary for hashing. */
-  annotateExecs(items: readonly IngestItem[]): void {
+  /**
+   * Gives these exec events their binary's hash, or queues the binary for hashing.
+   * `binaryIdentity`: the executable's identity as the exec record carries it, when `items`
+   * are the events of that one record.
+   */
+  annotateExecs(items: readonly IngestItem[], binaryIdentity?: FileIdentity): void {
     for (const item of items) {
       if (item.parsed.kind !== 'process_exec') continue;
       const process = (item.parsed.body as { process?: TetragonProcess }).process;
       if (!process?.binary || !process.pid || !process.exec_id) continue;
       const paths = binaryPaths(process);
-      const known = this.facts.cached(paths);
+      const identity = binaryIdentity && identityOf(statsOf(binaryIdentity));
+      const known = identity ? this.facts.known(identity) : this.facts.cached(paths);
       if (known) {
         process.binary_hash = hashOf(known);
         this.counters.execHashesAtOnce++;
         continue;
       }
-      this.hashLater(process, paths, item.parsed.envelope.time ?? this.builder.timeOf(0n));
+      const time = item.parsed.envelope.time ?? this.builder.timeOf(0n);
+      this.hashLater(process, paths, time, identity);
     }
   }
 
@@ -139,13 +149,19 @@ export class InventoryTracker {
     const paths = this.seesOtherFiles(entry)
       ? [`/proc/${record.pid}/root${record.path}`, record.path]
       : [record.path];
-    const known = this.facts.cached(paths, { trustRecent: true });
+    const identity = record.identity && identityOf(statsOf(record.identity));
+    const known = identity
+      ? this.facts.known(identity)
+      : this.facts.cached(paths, { trustRecent: true });
     if (known) {
       this.recordLoad(entry, record, known);
       return;
     }
+    const described = identity
+      ? this.facts.describeIdentified(identity, paths, record.path)
+      : this.facts.describe(paths, record.path);
     this.track(
-      this.facts.describe(paths, record.path).then(
+      described.then(
         (facts) => this.recordLoad(entry, record, facts),
         (error: unknown) => {
           this.counters.unhashed++;
@@ -232,14 +248,22 @@ export class InventoryTracker {
     this.track(this.options.writeLoads(rows));
   }
 
-  private hashLater(process: TetragonProcess, paths: string[], time: string): void {
+  private hashLater(
+    process: TetragonProcess,
+    paths: string[],
+    time: string,
+    identity: string | undefined,
+  ): void {
     const entry = this.cache.byId(process.exec_id);
     const done = (hash: NonNullable<TetragonProcess['binary_hash']>) => {
       process.binary_hash = hash;
       if (entry) this.options.emit([this.executableItem(entry, process, time, hash)]);
     };
+    const described = identity
+      ? this.facts.describeIdentified(identity, paths, process.binary!)
+      : this.facts.describe(paths, process.binary!);
     this.track(
-      this.facts.describe(paths, process.binary!).then(
+      described.then(
         (facts) => {
           this.counters.execHashesLater++;
           done(hashOf(facts));
@@ -298,6 +322,16 @@ function binaryPaths(process: TetragonProcess): string[] {
   const exe = `/proc/${process.pid}/exe`;
   // A deleted binary or a memfd has no path to fall back on: only the process's own link.
   return process.binary_properties?.file ? [exe] : [exe, process.binary!];
+}
+
+/** A kernel-read identity in the fields identityOf() takes from a stat. */
+function statsOf(identity: FileIdentity) {
+  return {
+    dev: identity.device,
+    ino: identity.inode,
+    mtimeNs: identity.mtimeNs,
+    size: identity.size,
+  };
 }
 
 function hashOf(facts: FileFacts): NonNullable<TetragonProcess['binary_hash']> {

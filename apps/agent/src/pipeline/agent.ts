@@ -184,10 +184,14 @@ export class Agent {
     sensor.on('batch', (records: SensorRecord[]) => {
       const items: IngestItem[] = [];
       for (const record of records) {
-        if (record.kind === 'load') inventory?.load(record);
-        else items.push(...builder.build(record));
+        if (record.kind === 'load') {
+          inventory?.load(record);
+          continue;
+        }
+        const built = builder.build(record);
+        if (record.kind === 'exec') inventory?.annotateExecs(built, record.binaryIdentity);
+        items.push(...built);
       }
-      inventory?.annotateExecs(items);
       options.onBuilt?.(items);
       batcher.push(items);
     });

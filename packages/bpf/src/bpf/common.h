@@ -107,4 +107,40 @@ static __always_inline struct sock *sock_of_file(struct file *file) {
     return BPF_CORE_READ(socket, sk);
 }
 
+/* The modification time was one timespec64, i_mtime, before 6.6 and __i_mtime until 6.11;
+ * since then it is i_mtime_sec and i_mtime_nsec. */
+struct inode___mtime_timespec {
+    struct timespec64 i_mtime;
+} __attribute__((preserve_access_index));
+struct inode___mtime_private {
+    struct timespec64 __i_mtime;
+} __attribute__((preserve_access_index));
+
+/* A file's identity as stat(2) would give it (device, inode, modification time, size), read
+ * from its inode: user space keys its hash cache on it without a stat of its own. */
+static __always_inline void read_file_id(struct file *file, struct pt_file_id *out) {
+    struct inode *inode = BPF_CORE_READ(file, f_inode);
+
+    if (!inode)
+        return;
+    out->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+    out->size = BPF_CORE_READ(inode, i_size);
+    if (bpf_core_field_exists(inode->i_mtime_sec)) {
+        out->mtime_sec = BPF_CORE_READ(inode, i_mtime_sec);
+        out->mtime_nsec = BPF_CORE_READ(inode, i_mtime_nsec);
+    } else if (bpf_core_field_exists(((struct inode___mtime_private *)inode)->__i_mtime)) {
+        struct timespec64 mtime = BPF_CORE_READ((struct inode___mtime_private *)inode, __i_mtime);
+
+        out->mtime_sec = mtime.tv_sec;
+        out->mtime_nsec = mtime.tv_nsec;
+    } else {
+        struct timespec64 mtime = BPF_CORE_READ((struct inode___mtime_timespec *)inode, i_mtime);
+
+        out->mtime_sec = mtime.tv_sec;
+        out->mtime_nsec = mtime.tv_nsec;
+    }
+    /* Last: a non-zero inode number says the other fields were read. */
+    out->ino = BPF_CORE_READ(inode, i_ino);
+}
+
 #endif

@@ -93,7 +93,7 @@ static __always_inline bool requested_path(__u64 filename, __u32 *start, __u32 *
 }
 
 static __always_inline void send_open(__u32 flags, __s32 result, __u32 start, __u32 end,
-                                      __u64 file_cookie, __u16 record_flags) {
+                                      struct file *file, __u16 record_flags) {
     struct pt_open *rec = record_buffer();
     __u32 len;
 
@@ -106,7 +106,9 @@ static __always_inline void send_open(__u32 flags, __s32 result, __u32 start, __
     rec->header.flags = record_flags;
     rec->result = result;
     rec->flags = flags;
-    rec->file_cookie = file_cookie;
+    rec->file_cookie = (__u64)file;
+    if (file && (record_flags & PT_FLAG_LIBRARY))
+        read_file_id(file, &rec->file_id);
     len = copy_scratch_path(rec, sizeof(*rec), start, end - start);
     if (!len) {
         count_error(PT_KIND_OPEN);
@@ -164,7 +166,7 @@ static __always_inline void finish_open(__u64 filename, __u32 flags, long ret, b
             return;
         if (!requested_path(filename, &start, &end) || !path_is_watched(start, end))
             return;
-        send_open(flags, result, start, end, 0, 0);
+        send_open(flags, result, start, end, NULL, 0);
         return;
     }
 
@@ -178,13 +180,13 @@ static __always_inline void finish_open(__u64 filename, __u32 flags, long ret, b
     if (!opened_path(file, &start, &end))
         return;
     if (library && is_library_path(start, end)) {
-        send_open(flags, result, start, end, (__u64)file, PT_FLAG_LIBRARY);
+        send_open(flags, result, start, end, file, PT_FLAG_LIBRARY);
         return;
     }
     if (!watch || !path_is_watched(start, end))
         return;
 
-    send_open(flags, result, start, end, (__u64)file, 0);
+    send_open(flags, result, start, end, file, 0);
     watch_fd(result, (__u64)file);
 }
 

@@ -65,6 +65,7 @@ static __always_inline __u32 append_binary(struct pt_exec *rec, __u32 off, struc
 
     if (BPF_CORE_READ(file, f_inode, i_nlink) == 0)
         rec->header.flags |= PT_FLAG_DELETED;
+    read_file_id(file, &rec->binary_id);
     if (is_memfd(file, start))
         rec->header.flags |= PT_FLAG_MEMFD;
     return append_walked(rec, off, start, truncated, PT_FLAG_TRUNC_PATH);

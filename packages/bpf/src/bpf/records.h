@@ -62,6 +62,18 @@ struct pt_stdio {
     __u8 peer_addr[16]; /* network order; IPv4 in the first 4 bytes */
 };
 
+/*
+ * What user space keys its file hash cache on, read from the inode the kernel had in hand: no
+ * stat of the file afterwards. ino 0: not read (no inode, or a helper failed).
+ */
+struct pt_file_id {
+    __u64 ino;
+    __s64 mtime_sec;
+    __u64 size;
+    __u32 dev; /* the superblock's s_dev, in the kernel's encoding: major << 20 | minor */
+    __u32 mtime_nsec;
+};
+
 /* exec: followed by path, filename, args, cwd and cgroup bytes, in that order, without NULs
  * except between arguments. */
 struct pt_exec {
@@ -94,6 +106,7 @@ struct pt_exec {
     __u16 cgroup_len;
     __u16 reserved;
     struct pt_stdio stdio[3];
+    struct pt_file_id binary_id; /* the executable file (bprm->file) */
 };
 
 /* fork of a new process (threads are skipped); the header names the parent. */
@@ -143,6 +156,7 @@ struct pt_open {
     __u64 file_cookie;
     __u16 path_len;
     __u16 reserved[3];
+    struct pt_file_id file_id; /* library loads only; zero for opens of watched paths */
 };
 
 /* read or write on an fd opened from a watched path. */
