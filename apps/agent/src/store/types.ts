@@ -64,9 +64,9 @@ export interface WriteResult {
 
 /**
  * Rules run on a batch just written, before it commits: what they find is stored with the
- * events that fired it, in the same transaction where the store can, so one commit serves both
- * and an event is never stored without its detection. Must not wait on anything: it runs
- * while the transaction is open.
+ * events that fired it, in the same transaction, so one commit serves both and an event is
+ * never stored without its detection. Must not wait on anything: it runs while the
+ * transaction is open.
  */
 export type FindInBatch = (result: WriteResult) => readonly Finding[];
 

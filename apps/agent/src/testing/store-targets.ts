@@ -4,6 +4,7 @@
  * gets the CLI arguments that name it (`--db FILE` or `--store URL`) and a way to open it.
  */
 import { after, before } from 'node:test';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { openStore } from '../cli/options';
 import type { Store } from '../store/types';
@@ -18,8 +19,16 @@ export interface StoreTarget {
   open(args: readonly string[]): Promise<Store>;
   /** Rows of a table, for what the Store interface does not show (edges left behind). */
   countRows(args: readonly string[], table: 'network_edges' | 'file_edges'): Promise<number>;
+  /**
+   * Makes the store refuse every detection insert with an error naming
+   * DETECTIONS_REFUSED (a trigger: a real failure inside the writing transaction); the
+   * returned function lifts it.
+   */
+  refuseDetections(args: readonly string[]): Promise<() => Promise<void>>;
   stop(): Promise<void>;
 }
+
+export const DETECTIONS_REFUSED = 'detections refused by the test';
 
 function optionsOf(args: readonly string[]): { db?: string; store?: string } {
   return args[0] === '--db' ? { db: args[1]! } : { store: args[1]! };
@@ -41,6 +50,15 @@ export function sqliteTarget(): StoreTarget {
       } finally {
         await store.close();
       }
+    },
+    async refuseDetections(args) {
+      const db = new Database(args[1]!);
+      db.exec(`CREATE TRIGGER refuse_detections BEFORE INSERT ON detections
+        BEGIN SELECT RAISE(ABORT, '${DETECTIONS_REFUSED}'); END`);
+      return async () => {
+        db.exec('DROP TRIGGER refuse_detections');
+        db.close();
+      };
     },
     stop: async () => scratch.remove(),
   };
@@ -72,6 +90,19 @@ export async function postgresTarget(): Promise<StoreTarget> {
       } finally {
         await client.end();
       }
+    },
+    async refuseDetections(args) {
+      const client = new pg.Client({ connectionString: args[1] });
+      await client.connect();
+      await client.query(`CREATE FUNCTION refuse_detections() RETURNS trigger LANGUAGE plpgsql
+        AS $$ BEGIN RAISE EXCEPTION '${DETECTIONS_REFUSED}'; END $$`);
+      await client.query(`CREATE TRIGGER refuse_detections BEFORE INSERT ON detections
+        FOR EACH ROW EXECUTE FUNCTION refuse_detections()`);
+      return async () => {
+        await client.query('DROP TRIGGER refuse_detections ON detections');
+        await client.query('DROP FUNCTION refuse_detections()');
+        await client.end();
+      };
     },
     async stop() {
       await admin.end().catch(() => undefined);

@@ -42,22 +42,30 @@ export class PostgresDetectionQueries {
   }
 
   /** See SqliteDetectionQueries.ownProcess. */
-  private async ownProcess(source: SourceInfo, finding: Finding) {
+  private async ownProcess(db: pg.Pool | pg.PoolClient, source: SourceInfo, finding: Finding) {
     const [row] = await run<{ pid: number | null; binary: string | null }>(
-      this.pool,
+      db,
       'SELECT pid, "binary" FROM executions WHERE source_id = ? AND exec_id = ?',
       [source.id, finding.execId],
     );
     return { pid: row?.pid ?? finding.pid, binary: row?.binary ?? finding.binary };
   }
 
-  async save(source: SourceInfo, findings: readonly Finding[]): Promise<Detection[]> {
+  /**
+   * Stores findings; returns those new to the store. `db`: the client of an open transaction
+   * (a batch's, whose events fired them), else one statement at a time on the pool.
+   */
+  async save(
+    source: SourceInfo,
+    findings: readonly Finding[],
+    db: pg.Pool | pg.PoolClient = this.pool,
+  ): Promise<Detection[]> {
     const created: Detection[] = [];
     for (const finding of findings) {
       const time = finding.time ?? toSortableTime(new Date().toISOString())!;
-      const named = await this.ownProcess(source, finding);
+      const named = await this.ownProcess(db, source, finding);
       const [row] = await run<{ id: number }>(
-        this.pool,
+        db,
         `INSERT INTO detections (source_id, rule, severity, title, time, node_name, exec_id, pid,
            "binary", dedupe_key, evidence_event_ids, ancestors, explanation)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,

@@ -226,22 +226,29 @@ export class PostgresEventWriter {
     this.partitionDays.clear();
   }
 
-  async write(source: SourceInfo, items: readonly IngestItem[]): Promise<WriteResult> {
+  /** Writes a batch in one transaction; beforeCommit may write more into it (detections). */
+  async write(
+    source: SourceInfo,
+    items: readonly IngestItem[],
+    beforeCommit?: (client: pg.PoolClient, result: WriteResult) => Promise<void>,
+  ): Promise<WriteResult> {
     const prepared = items.map(prepare);
+    const writeAll = async (client: pg.PoolClient) => {
+      const result = await writeBatch(client, source, prepared, this.partitioning);
+      await beforeCommit?.(client, result);
+      return result;
+    };
     await this.ensurePartitions(prepared);
     try {
-      return await inTransaction(this.pool, source.id, (client) =>
-        writeBatch(client, source, prepared, this.partitioning),
-      );
+      return await inTransaction(this.pool, source.id, writeAll);
     } catch (error) {
       // 23514: an event of a day whose partition another process's retention just dropped
-      // fell to the time-less partition's check. Make the partitions again, once.
+      // fell to the time-less partition's check (in the events' insert, before beforeCommit
+      // ran). Make the partitions again, once.
       if ((error as { cause?: { code?: string } }).cause?.code !== '23514') throw error;
       this.forgetPartitions();
       await this.ensurePartitions(prepared);
-      return inTransaction(this.pool, source.id, (client) =>
-        writeBatch(client, source, prepared, this.partitioning),
-      );
+      return inTransaction(this.pool, source.id, writeAll);
     }
   }
 

@@ -138,15 +138,19 @@ export class PostgresStore implements Store {
     return (await this.sourceNamed(name))!;
   }
 
-  /** Here the batch's rules run once it has committed, and their detections commit apart. */
   async write(
     source: SourceInfo,
     items: readonly IngestItem[],
     findInBatch?: FindInBatch,
   ): Promise<WriteResult> {
-    const result = await this.writer.write(source, items);
-    if (findInBatch) result.detections = await this.saveDetections(source, findInBatch(result));
-    return result;
+    return this.writer.write(
+      source,
+      items,
+      findInBatch &&
+        (async (client, result) => {
+          result.detections = await this.detectionQueries.save(source, findInBatch(result), client);
+        }),
+    );
   }
 
   async attributeOrphans(source: SourceInfo): Promise<{ attributed: number; remaining: number }> {

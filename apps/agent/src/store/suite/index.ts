@@ -1,4 +1,5 @@
 import type { StoreTarget } from '../../testing/store-targets';
+import { detectionsInBatchSuite } from './detections-in-batch';
 import { inventorySuite } from './inventory';
 import { lifecycleSuite } from './lifecycle';
 import { retentionSuite } from './retention';
@@ -15,4 +16,5 @@ export function storeSuites(target: () => StoreTarget): void {
   retentionSuite(target);
   inventorySuite(target);
   lifecycleSuite(target);
+  detectionsInBatchSuite(target);
 }
