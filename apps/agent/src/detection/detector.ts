@@ -43,9 +43,20 @@ export function pairStored(
   stored: readonly StoredEvent[],
 ): Array<{ item: IngestItem; event: StoredEvent }> {
   const pairs: Array<{ item: IngestItem; event: StoredEvent }> = [];
+  forEachStored(items, stored, (item, event) => pairs.push({ item, event }));
+  return pairs;
+}
+
+/** pairStored without the pairs: calls `visit` for each item the store kept, in order. */
+function forEachStored(
+  items: readonly IngestItem[],
+  stored: readonly StoredEvent[],
+  visit: (item: IngestItem, event: StoredEvent) => void,
+): void {
   // Nothing left out, the usual case: the nth item is the nth event.
   if (stored.length === items.length && items.every((item, i) => sameKind(item, stored[i]!))) {
-    return items.map((item, i) => ({ item, event: stored[i]! }));
+    for (let i = 0; i < items.length; i++) visit(items[i]!, stored[i]!);
+    return;
   }
   let next = 0;
   for (const item of items) {
@@ -54,10 +65,9 @@ export function pairStored(
     if (event.kind !== item.parsed.kind) continue;
     const execId = subjectsOf(item.parsed).process?.exec_id || null;
     if (event.execId !== execId || event.time !== (eventTimeOf(item.parsed) ?? null)) continue;
-    pairs.push({ item, event });
+    visit(item, event);
     next++;
   }
-  return pairs;
 }
 
 function sameKind(item: IngestItem, event: StoredEvent): boolean {
@@ -93,8 +103,11 @@ export function storeAncestry(store: Store, source: SourceInfo): AncestryLookup 
   };
 }
 
-/** Which of the engine's rules and the extra finder look at an event. */
-interface Wanted {
+/** A stored event that some rule or the extra finder looks at, with its process. */
+interface WantedEvent {
+  item: IngestItem;
+  event: StoredEvent;
+  process: TetragonProcess;
   byRules: boolean;
   byFinder: boolean;
 }
@@ -114,12 +127,14 @@ export class Detector {
     result: WriteResult,
     ancestry: AncestryLookup,
   ): Promise<Detection[]> {
+    const wanted: WantedEvent[] = [];
+    this.forEachWanted(items, result, (event) => wanted.push(event));
     const findings: Finding[] = [];
-    for (const stored of this.evaluated(items, result)) {
-      const found = ancestry(stored.item.parsed, stored.process);
+    for (const event of wanted) {
+      const found = ancestry(event.item.parsed, event.process);
       const chain = found instanceof Promise ? await found : undefined;
       this.evaluate(
-        stored,
+        event,
         chain ? () => chain : (found as () => readonly TetragonProcess[]),
         findings,
       );
@@ -150,9 +165,9 @@ export class Detector {
       if (!chain) chains.set(parentExecId, (chain = ancestry(process)));
       return chain;
     };
-    for (const stored of this.evaluated(items, result)) {
-      this.evaluate(stored, () => chainOf(stored.process), findings);
-    }
+    this.forEachWanted(items, result, (event) =>
+      this.evaluate(event, () => chainOf(event.process), findings),
+    );
     return findings;
   }
 
@@ -166,21 +181,27 @@ export class Detector {
     this.engine.forget(findings);
   }
 
-  /** The stored events of a batch that some rule or finder wants to see, with their process. */
-  private *evaluated(items: readonly IngestItem[], result: WriteResult) {
-    for (const { item, event } of pairStored(items, result.events)) {
+  /**
+   * Calls `visit` for each stored event of a batch that some rule or the finder looks at. A
+   * callback, not a generator: find() runs it inside the batch's transaction for every event.
+   */
+  private forEachWanted(
+    items: readonly IngestItem[],
+    result: WriteResult,
+    visit: (event: WantedEvent) => void,
+  ): void {
+    const finder = this.options.alsoFind;
+    forEachStored(items, result.events, (item, event) => {
       const process = subjectsOf(item.parsed).process;
-      if (!process?.exec_id) continue;
-      const wanted: Wanted = {
-        byRules: this.engine.wants(item.parsed),
-        byFinder: this.options.alsoFind?.wants(item.parsed) ?? false,
-      };
-      if (wanted.byRules || wanted.byFinder) yield { item, event, process, wanted };
-    }
+      if (!process?.exec_id) return;
+      const byRules = this.engine.wants(item.parsed);
+      const byFinder = finder?.wants(item.parsed) ?? false;
+      if (byRules || byFinder) visit({ item, event, process, byRules, byFinder });
+    });
   }
 
   private evaluate(
-    { item, event, wanted }: { item: IngestItem; event: StoredEvent; wanted: Wanted },
+    { item, event, byRules, byFinder }: WantedEvent,
     ancestors: () => readonly TetragonProcess[],
     findings: Finding[],
   ): void {
@@ -190,7 +211,7 @@ export class Detector {
       time: event.time ?? undefined,
       ancestors,
     };
-    if (wanted.byRules) findings.push(...this.engine.evaluate(engineEvent));
-    if (wanted.byFinder) findings.push(...this.options.alsoFind!.find(engineEvent));
+    if (byRules) this.engine.evaluate(engineEvent, findings);
+    if (byFinder) findings.push(...this.options.alsoFind!.find(engineEvent));
   }
 }

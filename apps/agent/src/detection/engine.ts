@@ -150,12 +150,12 @@ export class DetectionEngine {
     return this.byClass.size > (this.byClass.has('exec') ? 1 : 0);
   }
 
-  evaluate(event: EngineEvent): Finding[] {
+  /** What the rules find in one event, appended to `findings` (a batch's list) and returned. */
+  evaluate(event: EngineEvent, findings: Finding[] = []): Finding[] {
     const parsed = event.parsed;
     const process = subjectsOf(parsed).process;
-    if (!process?.exec_id) return [];
+    if (!process?.exec_id) return findings;
     const input = new EventRuleInput(process, event);
-    const findings: Finding[] = [];
     if (parsed.kind === 'process_exec') {
       this.runAll(this.byClass.get('exec'), input, event, findings);
       return findings;
