@@ -1,13 +1,14 @@
 /**
  * Which partitioning the PostgreSQL store picks for events. The server here has no
  * TimescaleDB (Debian 12 does not package it), so the real server is asked only about the
- * declarative branch; the choice itself is a pure function tested for every case.
+ * declarative branch and the fall-back to it when the hypertable cannot be made; the choice
+ * itself is a pure function tested for every case.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { parseTetragonEvent } from '@proctrail/schema';
 import { startTestPostgres, type TestPostgres } from '../../testing/postgres';
-import { chooseEventPartitioning, partitioningFacts } from './partitioning';
+import { chooseEventPartitioning, makeHypertable, partitioningFacts } from './partitioning';
 import { PostgresStore } from './postgres-store';
 
 describe('event partitioning: TimescaleDB hypertable where offered, declarative otherwise', () => {
@@ -57,6 +58,30 @@ describe('event partitioning: TimescaleDB hypertable where offered, declarative 
       assert.equal(store.partitioning, 'declarative');
       const kind = await store.pool.query(`SELECT relkind FROM pg_class WHERE relname = 'events'`);
       assert.equal(kind.rows[0].relkind, 'p');
+    });
+
+    test('a hypertable that cannot be made leaves the declarative partitions, with a warning', async () => {
+      const warnings: Error[] = [];
+      const onWarning = (warning: Error) => warnings.push(warning);
+      process.on('warning', onWarning);
+      const client = await store.pool.connect();
+      try {
+        // Here CREATE EXTENSION fails: the conversion's first statement, as a real failure.
+        assert.equal(await makeHypertable(client), 'declarative');
+      } finally {
+        client.release();
+      }
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      process.off('warning', onWarning);
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0]!.message, /declarative day partitions: .*timescaledb/);
+      const kind = await store.pool.query(`SELECT relkind FROM pg_class WHERE relname = 'events'`);
+      assert.equal(kind.rows[0].relkind, 'p');
+      const timeless = await store.pool.query(
+        `SELECT count(*)::int AS n FROM pg_partition_tree('events') WHERE relid = 'events_timeless'::regclass`,
+      );
+      assert.equal(timeless.rows[0].n, 1, 'the time-less partition is still attached');
     });
 
     test('an event of a new day gets its day partition, and the store is no longer empty', async () => {

@@ -96,13 +96,28 @@ export async function settleEventPartitioning(client: pg.PoolClient): Promise<Ev
   const facts = await partitioningFacts(client);
   const chosen = chooseEventPartitioning(facts);
   if (chosen === 'declarative' || facts.eventsIsHypertable) return chosen;
+  return makeHypertable(client);
+}
+
+/**
+ * Makes the events a hypertable in one transaction. Where that fails (an extension version
+ * that takes other arguments, a server that offers the extension without preloading it), the
+ * transaction rolls back to the declarative partitions the migrations made, the store keeps
+ * them and a process warning says why: a store that works beats a stop at open.
+ */
+export async function makeHypertable(client: pg.PoolClient): Promise<EventPartitioning> {
   await client.query('BEGIN');
   try {
     for (const statement of HYPERTABLE_SQL) await run(client, statement);
     await client.query('COMMIT');
+    return 'hypertable';
   } catch (error) {
     await client.query('ROLLBACK');
-    throw error;
+    process.emitWarning(
+      `the events could not be made a TimescaleDB hypertable, so they stay in PostgreSQL's ` +
+        `declarative day partitions: ${error instanceof Error ? error.message : String(error)}`,
+      { code: 'PROCTRAIL_HYPERTABLE' },
+    );
+    return 'declarative';
   }
-  return chosen;
 }
