@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { EVENT_KINDS, eventFiltersSchema, type EventKind } from '@proctrail/schema';
 import { DEFAULT_LISTEN } from '../api/listen-address';
@@ -57,7 +58,7 @@ export function registerTailCommand(program: Command): void {
   ).action(async (options) => {
     const { limit: _limit, ...processFilters } = filtersFrom(options);
     const filters = eventFiltersSchema.parse({ ...processFilters, kinds: options.kind });
-    if (!options.api && !process.stdin.isTTY) {
+    if (!options.api && stdinIsData()) {
       if (filters.source)
         throw new InvalidArgumentError('--source does not apply to standard input');
       await tailStdin(filters, options.output, options.maxEvents);
@@ -77,4 +78,18 @@ export function registerTailCommand(program: Command): void {
       interrupt.release();
     }
   });
+}
+
+/**
+ * Whether standard input brings events: a pipe, a socket (what Node and libuv give a child as
+ * its pipe) or a file. A terminal does not, nor does /dev/null (a cron job, nohup, a
+ * service): those follow the agent.
+ */
+function stdinIsData(): boolean {
+  try {
+    const stats = fstatSync(0);
+    return stats.isFIFO() || stats.isSocket() || stats.isFile();
+  } catch {
+    return false;
+  }
 }

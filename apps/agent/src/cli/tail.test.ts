@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
@@ -71,6 +71,20 @@ describe('proctrail tail', () => {
       assert.equal(run.stdout, '🚀 process n /bin/sh -c \\x1b]0;pwned\\x07\n');
     } finally {
       scratch.remove();
+    }
+  });
+
+  test('with /dev/null as standard input (cron, nohup) it follows the agent instead', async () => {
+    const child = spawn(process.execPath, [BIN, 'tail'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      // Read as an empty file of events, /dev/null would end the tail at once with status 0.
+      const ended = await Promise.race([
+        new Promise((resolve) => child.once('exit', () => resolve(true))),
+        new Promise((resolve) => setTimeout(() => resolve(false), 3000)),
+      ]);
+      assert.equal(ended, false, 'the tail is still following the agent after 3 s');
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 
