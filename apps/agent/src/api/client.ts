@@ -18,6 +18,9 @@ export interface ApiClientOptions {
   onUnauthorized?: () => void;
   /** Milliseconds before reconnect attempt `n` (0-based); tRPC's backoff by default. */
   retryDelayMs?: (attempt: number) => number;
+  /** Told when the WebSocket opens, and when an attempt to open or keep it fails. */
+  onSocketOpen?: () => void;
+  onSocketError?: () => void;
 }
 
 export interface ApiClient {
@@ -55,6 +58,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     url: webSocketUrl(options.url),
     WebSocket: AuthorizedWebSocket as unknown as typeof globalThis.WebSocket,
     ...(options.retryDelayMs ? { retryDelayMs: options.retryDelayMs } : {}),
+    onOpen: () => options.onSocketOpen?.(),
+    onError: () => options.onSocketError?.(),
   });
   const trpc = createTRPCClient<AppRouter>({
     links: [

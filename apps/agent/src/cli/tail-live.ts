@@ -31,10 +31,25 @@ export function followLive(options: FollowOptions): Promise<number> {
     let stopDetections = () => {};
     let finished = false;
 
+    // The WebSocket reconnects by itself and quietly: say once per outage that the agent is
+    // not answering, or a tail started before the agent (or at the wrong address) looks hung.
+    let unreachable = false;
     const client = createApiClient({
       url: options.api,
       token: options.token,
       onUnauthorized: () => finish(new Error(`${options.api} refused the token (HTTP 401)`)),
+      onSocketError: () => {
+        if (unreachable || finished) return;
+        unreachable = true;
+        console.error(
+          `proctrail tail: cannot reach the agent at ${options.api} (is \`proctrail agent\` ` +
+            'running there?); retrying',
+        );
+      },
+      onSocketOpen: () => {
+        if (unreachable) console.error(`proctrail tail: connected to ${options.api}`);
+        unreachable = false;
+      },
     });
 
     const finish = (error?: Error) => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { parseTetragonEvent } from '@proctrail/schema';
@@ -83,6 +84,31 @@ describe('proctrail tail', () => {
         new Promise((resolve) => setTimeout(() => resolve(false), 3000)),
       ]);
       assert.equal(ended, false, 'the tail is still following the agent after 3 s');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  test('an agent that does not answer is reported once, and the tail keeps trying', async () => {
+    // A loopback port that was free a moment ago: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const api = `http://127.0.0.1:${port}`;
+    const child = spawn(process.execPath, [BIN, 'tail', '--api', api], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    try {
+      await until(() => stderr.includes('cannot reach'), 'the message', 10_000);
+      // The retries that follow do not repeat it.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      assert.equal(child.exitCode, null, 'still trying');
+      assert.deepEqual(stderr.trim().split('\n'), [
+        `proctrail tail: cannot reach the agent at ${api} (is \`proctrail agent\` running there?); retrying`,
+      ]);
     } finally {
       child.kill('SIGKILL');
     }
