@@ -10,8 +10,18 @@ export class BootClock {
   private readonly wallMinusBootNs: bigint;
 
   constructor() {
-    const wallNs = BigInt(Date.now()) * 1_000_000n;
-    this.wallMinusBootNs = wallNs - process.hrtime.bigint();
+    // The two clocks are read one after the other: a preemption between the reads (a loaded
+    // host) would skew the offset by as long, and two runs of the agent would then disagree
+    // on when a process started. Of a few readings, the most tightly bracketed one is kept.
+    let best: { gapNs: bigint; offsetNs: bigint } | undefined;
+    for (let i = 0; i < 5; i++) {
+      const before = process.hrtime.bigint();
+      const wallNs = BigInt(Date.now()) * 1_000_000n;
+      const after = process.hrtime.bigint();
+      const gapNs = after - before;
+      if (!best || gapNs < best.gapNs) best = { gapNs, offsetNs: wallNs - (before + after) / 2n };
+    }
+    this.wallMinusBootNs = best!.offsetNs;
   }
 
   /** The boot-clock time as nanoseconds since the Unix epoch. */
