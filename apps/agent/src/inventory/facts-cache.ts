@@ -54,11 +54,16 @@ export class FileFactsCache {
 
   /**
    * The facts of the first of `paths` that exists, when its identity is cached: one stat,
-   * no hashing. For building an exec event without waiting. `trustRecent`: a path stat'ed
-   * within the last second is not stat'ed again (library loads; never executables, whose
-   * rewrite in place must show at the next exec).
+   * no hashing. For building an exec event without waiting. `identity`: the file's identity
+   * as the kernel read it from the inode (an exec's binary, a loaded library), looked up with
+   * no stat at all. `trustRecent`: a path stat'ed within the last second is not stat'ed again
+   * (library loads; never executables, whose rewrite in place must show at the next exec).
    */
-  cached(paths: readonly string[], options: { trustRecent?: boolean } = {}): FileFacts | undefined {
+  cached(
+    paths: readonly string[],
+    options: { trustRecent?: boolean; identity?: string } = {},
+  ): FileFacts | undefined {
+    if (options.identity) return this.hit(options.identity);
     const nowMs = Date.now();
     for (const path of paths) {
       const recent = options.trustRecent ? this.recentIdentity.get(path) : undefined;
@@ -80,23 +85,15 @@ export class FileFactsCache {
   }
 
   /**
-   * The facts of the file whose identity the kernel read from its inode (an exec's binary, a
-   * loaded library): no stat, no open.
+   * describe() for a file the kernel identified as `identity`: hashed in the queue (opened
+   * through the first of `paths` that can be) unless already known, with no stat. Files of
+   * one identity are hashed once, however many ask while it is queued. The facts are
+   * remembered under the kernel's identity too when the file read had the same modification
+   * time and size: a file system whose stat shows another device or inode than the inode's
+   * own (overlayfs, btrfs subvolumes) then still hits next time; a file rewritten meanwhile
+   * is not remembered under the identity of what was run.
    */
-  known(identity: string): FileFacts | undefined {
-    return this.hit(identity);
-  }
-
-  /**
-   * The facts of the file the kernel identified as `identity`, hashed in the queue (opened
-   * through the first of `paths` that can be) unless already known. Files of one identity
-   * are hashed once, however many ask while it is queued. The facts are remembered under the
-   * kernel's identity too when the file read had the same modification time and size: a file
-   * system whose stat shows another device or inode than the inode's own (overlayfs, btrfs
-   * subvolumes) then still hits next time; a file rewritten meanwhile is not remembered under
-   * the identity of what was run.
-   */
-  describeIdentified(
+  private describeIdentified(
     identity: string,
     paths: readonly string[],
     namedAs: string,
@@ -119,9 +116,14 @@ export class FileFactsCache {
   /**
    * The facts of the first of `paths` that can be opened (a /proc alias first, then the path
    * itself): from the cache, or hashed in the queue. Rejects with FileFactsError, naming
-   * `namedAs`, when none can be read.
+   * `namedAs`, when none can be read. `kernelIdentity`: as `identity` in cached().
    */
-  async describe(paths: readonly string[], namedAs: string): Promise<FileFacts> {
+  async describe(
+    paths: readonly string[],
+    namedAs: string,
+    kernelIdentity?: string,
+  ): Promise<FileFacts> {
+    if (kernelIdentity) return this.describeIdentified(kernelIdentity, paths, namedAs);
     let lastError: unknown;
     for (const [index, path] of paths.entries()) {
       let identity: string;

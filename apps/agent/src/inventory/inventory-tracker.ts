@@ -119,7 +119,7 @@ export class InventoryTracker {
       if (!process?.binary || !process.pid || !process.exec_id) continue;
       const paths = binaryPaths(process);
       const identity = binaryIdentity && identityOf(statsOf(binaryIdentity));
-      const known = identity ? this.facts.known(identity) : this.facts.cached(paths);
+      const known = this.facts.cached(paths, { identity });
       if (known) {
         process.binary_hash = hashOf(known);
         this.counters.execHashesAtOnce++;
@@ -150,18 +150,13 @@ export class InventoryTracker {
       ? [`/proc/${record.pid}/root${record.path}`, record.path]
       : [record.path];
     const identity = record.identity && identityOf(statsOf(record.identity));
-    const known = identity
-      ? this.facts.known(identity)
-      : this.facts.cached(paths, { trustRecent: true });
+    const known = this.facts.cached(paths, { trustRecent: true, identity });
     if (known) {
       this.recordLoad(entry, record, known);
       return;
     }
-    const described = identity
-      ? this.facts.describeIdentified(identity, paths, record.path)
-      : this.facts.describe(paths, record.path);
     this.track(
-      described.then(
+      this.facts.describe(paths, record.path, identity).then(
         (facts) => this.recordLoad(entry, record, facts),
         (error: unknown) => {
           this.counters.unhashed++;
@@ -259,11 +254,8 @@ export class InventoryTracker {
       process.binary_hash = hash;
       if (entry) this.options.emit([this.executableItem(entry, process, time, hash)]);
     };
-    const described = identity
-      ? this.facts.describeIdentified(identity, paths, process.binary!)
-      : this.facts.describe(paths, process.binary!);
     this.track(
-      described.then(
+      this.facts.describe(paths, process.binary!, identity).then(
         (facts) => {
           this.counters.execHashesLater++;
           done(hashOf(facts));
